@@ -1,0 +1,67 @@
+"""The `auditor` command line: parses options, calls the library, renders. Nothing else.
+
+Library errors (`AuditorError`) become one-line messages on stderr with exit code 2; unexpected
+exceptions are reported the same way, with a pointer to the issue tracker, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from auditor import __version__
+from auditor.errors import AuditorError, ExitCode
+
+EXIT_CODES_HELP = "Exit codes: 0 no disputes, 1 disputes found, 2 usage or input error."
+
+
+class AuditorGroup(click.Group):
+    """A click group that turns library errors into clean one-line messages."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except AuditorError as exc:
+            fail(str(exc))
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            fail("interrupted")
+        except MemoryError:
+            fail("out of memory: set AUDITOR_MEMORY_LIMIT lower (e.g. 512MB) so DuckDB spills to disk")
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
+        from auditor.errors import did_you_mean
+
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+            hint = did_you_mean(name, self.list_commands(ctx))
+            ctx.fail(f"No such command '{name}'." + (f" {hint[0].upper()}{hint[1:]}" if hint else ""))
+        return super().resolve_command(ctx, args)
+
+
+def fail(message: str) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(ExitCode.USAGE_OR_INPUT_ERROR)
+
+
+@click.group(cls=AuditorGroup, epilog=EXIT_CODES_HELP)
+@click.version_option(__version__, prog_name="auditor")
+def cli() -> None:
+    """Check an AI-agent vendor's per-resolution bill against your own conversation logs.
+
+    \b
+    Example:
+        auditor demo
+        auditor audit export.jsonl.gz --billed invoice_lines.csv --out report/
+    """
+
+
+def main() -> None:
+    """Console-script entry point."""
+    from auditor.cli import audit as _audit  # noqa: F401  (registers commands)
+    from auditor.cli import rules as _rules  # noqa: F401
+
+    cli(prog_name="auditor")

@@ -1,0 +1,75 @@
+"""The DuckDB connection every stage works in, and the staging tables adapters fill.
+
+Each run gets its own connection: UTC session time zone (so naive timestamps mean UTC), a memory
+limit with spilling to a temporary directory (bounded memory on large inputs), and the
+`auditor_parse_ts` macro that all adapters use to read timestamps.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+import duckdb
+
+from auditor.schema import CONVERSATION_COLUMNS, EVENT_COLUMNS, LINEAGE_COLUMNS, Column
+
+DEFAULT_MEMORY_LIMIT = "1GB"
+
+# ISO 8601 (offset, Z or naive = UTC) or epoch seconds; NULL when it does not parse.
+PARSE_TS_MACRO = r"""
+CREATE OR REPLACE MACRO auditor_parse_ts(s) AS (
+    CASE
+        WHEN s IS NULL OR trim(CAST(s AS VARCHAR)) = '' THEN NULL
+        WHEN regexp_full_match(trim(CAST(s AS VARCHAR)), '-?[0-9]{1,11}(\.[0-9]+)?')
+            THEN CAST(to_timestamp(CAST(trim(CAST(s AS VARCHAR)) AS DOUBLE)) AS TIMESTAMP)
+        ELSE CAST(try_cast(trim(CAST(s AS VARCHAR)) AS TIMESTAMPTZ) AS TIMESTAMP)
+    END
+)
+"""
+
+# Staged events carry the raw text of fields that can fail validation, for quarantine reasons.
+STAGE_EVENT_COLUMNS: tuple[Column, ...] = tuple(
+    c for c in EVENT_COLUMNS if c.name != "rating"
+) + (
+    Column("created_at_raw", "VARCHAR", False, "created_at as read, for error messages."),
+    Column("rating_raw", "VARCHAR", False, "rating as read, validated into rating."),
+) + LINEAGE_COLUMNS
+
+STAGE_CONVERSATION_COLUMNS: tuple[Column, ...] = CONVERSATION_COLUMNS + LINEAGE_COLUMNS
+
+QUARANTINE_COLUMNS: tuple[Column, ...] = (
+    Column("source_file", "VARCHAR", True, "Input file."),
+    Column("source_record", "VARCHAR", True, "Line, record index or id inside the file."),
+    Column("field", "VARCHAR", False, "Field that failed, when one field is to blame."),
+    Column("reason", "VARCHAR", True, "Why the record could not become an event."),
+)
+
+
+def connect(memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+    """Open an in-memory DuckDB connection configured for an audit run."""
+    con = duckdb.connect(":memory:")
+    limit = memory_limit or os.environ.get("AUDITOR_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(f"SET memory_limit = '{limit}'")
+    con.execute(f"SET temp_directory = '{tempfile.gettempdir()}/auditor-duckdb-spill'")
+    con.execute("SET preserve_insertion_order = true")
+    con.execute(PARSE_TS_MACRO)
+    create_staging_tables(con)
+    return con
+
+
+def ddl(table: str, columns: tuple[Column, ...]) -> str:
+    body = ", ".join(f"{c.name} {c.sql_type}" for c in columns)
+    return f"CREATE TABLE {table} ({body})"
+
+
+def create_staging_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(ddl("stage_events", STAGE_EVENT_COLUMNS))
+    con.execute(ddl("stage_conversations", STAGE_CONVERSATION_COLUMNS))
+    con.execute(ddl("quarantine", QUARANTINE_COLUMNS))
+
+
+def sql_string(value: str) -> str:
+    """Quote a Python string as a SQL string literal."""
+    return "'" + value.replace("'", "''") + "'"

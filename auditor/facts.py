@@ -1,0 +1,269 @@
+"""Conversation facts: one row per conversation, computed in one DuckDB query.
+
+FACT_COLUMNS is the vocabulary rule-set expressions are written in; docs/facts.md is generated
+from it (`python -m auditor.docs`) and a test keeps the two in sync. Three facts depend on
+rule-set parameters (the phrase lists and the confirmation length), so facts are built per
+distinct `FactParams`, usually once per run.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+import duckdb
+from pydantic import BaseModel, Field
+
+from auditor.engine import sql_string
+
+
+class Fact(NamedTuple):
+    name: str
+    sql_type: str
+    meaning: str
+
+
+class FactParams(BaseModel):
+    """Rule-set parameters that change how facts are computed (declared in FACT_PARAMETERS)."""
+
+    human_request_phrases: list[str] = Field(default_factory=lambda: list(HUMAN_REQUEST_PHRASES))
+    confirmation_phrases: list[str] = Field(default_factory=lambda: list(CONFIRMATION_PHRASES))
+    confirmation_max_chars: int = 80
+
+    def key(self) -> str:
+        return self.model_dump_json()
+
+
+HUMAN_REQUEST_PHRASES = (
+    "human", "real person", "a person", "speak to someone", "talk to someone", "representative",
+    "live agent", "real agent", "talk to an agent", "speak to an agent", "speak with an agent",
+    "customer service", "get more help", "talk to support", "someone from your team",
+)
+CONFIRMATION_PHRASES = (
+    "that helped", "thanks", "thank you", "thx", "ty", "ok thanks", "perfect", "great", "awesome",
+    "solved", "that works", "it worked", "works now", "all good", "got it", "yes", "sure",
+    "cheers", "resolved",
+)
+
+FACT_PARAMETERS: dict[str, str] = {
+    "human_request_phrases":
+        "Phrases that, in a customer message, mean the customer asked for a human.",
+    "confirmation_phrases":
+        "Phrases that make a short customer message a confirmation (\"That helped\" included).",
+    "confirmation_max_chars":
+        "Longest customer message, in characters, that can count as a confirmation.",
+}
+
+FACT_COLUMNS: tuple[Fact, ...] = (
+    Fact("conversation_id", "VARCHAR", "The conversation."),
+    Fact("customer_id", "VARCHAR", "The customer: conversation table, else first customer actor_id."),
+    Fact("channel", "VARCHAR", "Conversation channel: conversation table, else first event's channel."),
+    Fact("vendor_label", "VARCHAR", "The vendor's own resolution label, verbatim."),
+    Fact("vendor_state", "VARCHAR", "vendor_label in the normalised vocabulary (see canonical schema)."),
+    Fact("is_preview", "BOOLEAN", "Vendor preview or test traffic."),
+    Fact("n_events", "BIGINT", "Events in the conversation."),
+    Fact("n_customer_messages", "BIGINT", "Customer-visible messages written by the customer."),
+    Fact("n_ai_messages", "BIGINT", "Customer-visible messages sent by the AI agent."),
+    Fact("n_bot_messages", "BIGINT", "Customer-visible messages sent by non-AI automation."),
+    Fact("n_human_messages", "BIGINT", "Customer-visible messages sent by human agents."),
+    Fact("n_notes", "BIGINT", "Internal notes (any author)."),
+    Fact("n_handoffs", "BIGINT", "Handoffs from the AI to a human or team."),
+    Fact("n_assignments", "BIGINT", "Assignment events."),
+    Fact("n_closes", "BIGINT", "Close events."),
+    Fact("n_reopen_events", "BIGINT", "Explicit reopen events."),
+    Fact("n_ratings", "BIGINT", "Rating events."),
+    Fact("first_event_at", "TIMESTAMP", "First event: when the conversation started."),
+    Fact("last_event_at", "TIMESTAMP", "Last event."),
+    Fact("first_customer_message_at", "TIMESTAMP", "First customer message."),
+    Fact("last_customer_message_at", "TIMESTAMP", "Last customer message."),
+    Fact("first_ai_message_at", "TIMESTAMP", "First AI message."),
+    Fact("last_ai_message_at", "TIMESTAMP", "Last AI message."),
+    Fact("first_human_message_at", "TIMESTAMP", "First human-agent message."),
+    Fact("last_human_message_at", "TIMESTAMP", "Last human-agent message."),
+    Fact("first_handoff_at", "TIMESTAMP", "First handoff."),
+    Fact("last_handoff_at", "TIMESTAMP", "Last handoff."),
+    Fact("first_close_at", "TIMESTAMP", "First close."),
+    Fact("last_close_at", "TIMESTAMP", "Last close."),
+    Fact("has_ai_message", "BOOLEAN", "The AI sent at least one customer-visible message."),
+    Fact("has_human_message", "BOOLEAN",
+         "A human agent sent at least one customer-visible message (notes do not count)."),
+    Fact("human_after_ai", "BOOLEAN", "A human agent sent a message after the AI's first message."),
+    Fact("ai_after_human", "BOOLEAN",
+         "The AI sent a message after a human agent's first message (the AI 'closed' a human's "
+         "conversation)."),
+    Fact("last_message_role", "VARCHAR", "Role of whoever sent the last customer-visible message."),
+    Fact("has_handoff", "BOOLEAN", "At least one handoff event."),
+    Fact("handoff_after_last_ai", "BOOLEAN", "A handoff at or after the AI's last message."),
+    Fact("customer_asked_for_human", "BOOLEAN",
+         "A customer message contains one of human_request_phrases."),
+    Fact("first_human_request_at", "TIMESTAMP", "When the customer first asked for a human."),
+    Fact("customer_wrote_after_last_ai", "BOOLEAN", "The customer wrote after the AI's last message."),
+    Fact("customer_confirmed_after_last_ai", "BOOLEAN",
+         "Every customer message after the AI's last message is a confirmation (at least one)."),
+    Fact("customer_followup_after_last_ai", "BOOLEAN",
+         "The customer wrote after the AI's last message and not only to confirm."),
+    Fact("first_reply_after_last_ai_at", "TIMESTAMP",
+         "First customer message after the AI's last message."),
+    Fact("reopened", "BOOLEAN", "A reopen event, or a customer message after a close."),
+    Fact("reopened_at", "TIMESTAMP", "When it was first reopened."),
+    Fact("next_contact_conversation_id", "VARCHAR",
+         "The same customer's next conversation started after this one's last AI message."),
+    Fact("next_contact_at", "TIMESTAMP", "When that next conversation started."),
+    Fact("hours_to_next_contact", "DOUBLE",
+         "Hours from this conversation's last AI message to that next conversation."),
+    Fact("min_rating", "INTEGER", "Lowest rating (1-5) in the conversation."),
+    Fact("max_rating", "INTEGER", "Highest rating."),
+    Fact("last_rating", "INTEGER", "Most recent rating."),
+    Fact("no_customer_message", "BOOLEAN", "The customer never wrote (outbound or proactive)."),
+)
+
+FACT_NAMES: frozenset[str] = frozenset(f.name for f in FACT_COLUMNS)
+
+
+def phrase_regex(phrases: list[str]) -> str:
+    """A case-folded RE2 pattern matching any phrase as whole words; never matches when empty."""
+    if not phrases:
+        return r"a\bb"  # a word boundary between two letters cannot exist
+    alternatives = "|".join(re.escape(p.strip().lower()) for p in phrases if p.strip())
+    return rf"\b(?:{alternatives})\b"
+
+
+def _sql(params: FactParams) -> str:
+    human_re = sql_string(phrase_regex(params.human_request_phrases))
+    confirm_re = sql_string(phrase_regex(params.confirmation_phrases))
+    return FACTS_SQL.format(human_re=human_re, confirm_re=confirm_re,
+                            max_chars=int(params.confirmation_max_chars))
+
+
+def build_facts(con: duckdb.DuckDBPyConnection, table: str, params: FactParams) -> None:
+    """Create `table` with one row per row of `conversations` and the FACT_COLUMNS columns."""
+    con.execute(f"CREATE OR REPLACE TABLE {table} AS {_sql(params)}")
+
+
+FACTS_SQL = """
+WITH e AS (
+    SELECT conversation_id, created_at, actor_role, event_type, rating, actor_id, channel,
+           event_type = 'message' AS is_message,
+           event_type = 'message' AND actor_role = 'customer' AS is_customer_message,
+           CASE WHEN event_type = 'message' AND actor_role = 'customer'
+                THEN lower(coalesce(body, '')) END AS customer_text
+    FROM events
+),
+per_conversation AS (
+    SELECT conversation_id,
+        count(*) AS n_events,
+        count(*) FILTER (is_customer_message) AS n_customer_messages,
+        count(*) FILTER (is_message AND actor_role = 'ai_agent') AS n_ai_messages,
+        count(*) FILTER (is_message AND actor_role = 'bot') AS n_bot_messages,
+        count(*) FILTER (is_message AND actor_role = 'human_agent') AS n_human_messages,
+        count(*) FILTER (event_type = 'note') AS n_notes,
+        count(*) FILTER (event_type = 'handoff') AS n_handoffs,
+        count(*) FILTER (event_type = 'assignment') AS n_assignments,
+        count(*) FILTER (event_type = 'close') AS n_closes,
+        count(*) FILTER (event_type = 'reopen') AS n_reopen_events,
+        count(*) FILTER (event_type = 'rating') AS n_ratings,
+        min(created_at) AS first_event_at,
+        max(created_at) AS last_event_at,
+        min(created_at) FILTER (is_customer_message) AS first_customer_message_at,
+        max(created_at) FILTER (is_customer_message) AS last_customer_message_at,
+        min(created_at) FILTER (is_message AND actor_role = 'ai_agent') AS first_ai_message_at,
+        max(created_at) FILTER (is_message AND actor_role = 'ai_agent') AS last_ai_message_at,
+        min(created_at) FILTER (is_message AND actor_role = 'human_agent') AS first_human_message_at,
+        max(created_at) FILTER (is_message AND actor_role = 'human_agent') AS last_human_message_at,
+        min(created_at) FILTER (event_type = 'handoff') AS first_handoff_at,
+        max(created_at) FILTER (event_type = 'handoff') AS last_handoff_at,
+        min(created_at) FILTER (event_type = 'close') AS first_close_at,
+        max(created_at) FILTER (event_type = 'close') AS last_close_at,
+        min(created_at) FILTER (event_type = 'reopen') AS first_reopen_at,
+        min(created_at) FILTER (regexp_matches(customer_text, {human_re})) AS first_human_request_at,
+        arg_max(actor_role, created_at) FILTER (is_message) AS last_message_role,
+        min(rating) AS min_rating,
+        max(rating) AS max_rating,
+        arg_max(rating, created_at) FILTER (rating IS NOT NULL) AS last_rating,
+        arg_min(actor_id, created_at) FILTER (is_customer_message AND actor_id IS NOT NULL)
+            AS first_customer_actor_id,
+        arg_min(channel, created_at) FILTER (channel IS NOT NULL) AS first_channel
+    FROM e GROUP BY conversation_id
+),
+relative AS (
+    SELECT e.conversation_id,
+        count(*) FILTER (e.is_customer_message AND e.created_at > p.last_ai_message_at)
+            AS customer_messages_after_last_ai,
+        count(*) FILTER (e.is_customer_message AND e.created_at > p.last_ai_message_at
+            AND regexp_matches(e.customer_text, {confirm_re})
+            AND NOT regexp_matches(e.customer_text, {human_re})
+            AND NOT contains(e.customer_text, '?')
+            AND length(trim(e.customer_text)) <= {max_chars}) AS confirmations_after_last_ai,
+        min(e.created_at) FILTER (e.is_customer_message AND e.created_at > p.last_ai_message_at)
+            AS first_reply_after_last_ai_at,
+        min(e.created_at) FILTER (e.is_customer_message AND e.created_at > p.first_close_at)
+            AS first_customer_message_after_close_at
+    FROM e JOIN per_conversation p USING (conversation_id)
+    GROUP BY e.conversation_id
+),
+base AS (
+    SELECT c.conversation_id,
+        coalesce(c.customer_id, p.first_customer_actor_id) AS customer_id,
+        coalesce(c.channel, p.first_channel) AS channel,
+        c.vendor_label, c.vendor_state, c.is_preview,
+        coalesce(p.n_events, 0) AS n_events,
+        coalesce(p.n_customer_messages, 0) AS n_customer_messages,
+        coalesce(p.n_ai_messages, 0) AS n_ai_messages,
+        coalesce(p.n_bot_messages, 0) AS n_bot_messages,
+        coalesce(p.n_human_messages, 0) AS n_human_messages,
+        coalesce(p.n_notes, 0) AS n_notes,
+        coalesce(p.n_handoffs, 0) AS n_handoffs,
+        coalesce(p.n_assignments, 0) AS n_assignments,
+        coalesce(p.n_closes, 0) AS n_closes,
+        coalesce(p.n_reopen_events, 0) AS n_reopen_events,
+        coalesce(p.n_ratings, 0) AS n_ratings,
+        p.first_event_at, p.last_event_at,
+        p.first_customer_message_at, p.last_customer_message_at,
+        p.first_ai_message_at, p.last_ai_message_at,
+        p.first_human_message_at, p.last_human_message_at,
+        p.first_handoff_at, p.last_handoff_at, p.first_close_at, p.last_close_at,
+        coalesce(p.n_ai_messages, 0) > 0 AS has_ai_message,
+        coalesce(p.n_human_messages, 0) > 0 AS has_human_message,
+        coalesce(p.last_human_message_at > p.first_ai_message_at, false) AS human_after_ai,
+        coalesce(p.last_ai_message_at > p.first_human_message_at, false) AS ai_after_human,
+        p.last_message_role,
+        coalesce(p.n_handoffs, 0) > 0 AS has_handoff,
+        coalesce(p.last_handoff_at >= p.last_ai_message_at, false) AS handoff_after_last_ai,
+        p.first_human_request_at IS NOT NULL AS customer_asked_for_human,
+        p.first_human_request_at,
+        coalesce(r.customer_messages_after_last_ai, 0) > 0 AS customer_wrote_after_last_ai,
+        coalesce(r.customer_messages_after_last_ai > 0
+            AND r.confirmations_after_last_ai = r.customer_messages_after_last_ai, false)
+            AS customer_confirmed_after_last_ai,
+        coalesce(r.customer_messages_after_last_ai > r.confirmations_after_last_ai, false)
+            AS customer_followup_after_last_ai,
+        r.first_reply_after_last_ai_at,
+        coalesce(p.n_reopen_events, 0) > 0 OR r.first_customer_message_after_close_at IS NOT NULL
+            AS reopened,
+        least(p.first_reopen_at, r.first_customer_message_after_close_at) AS reopened_at,
+        p.min_rating, p.max_rating, p.last_rating,
+        coalesce(p.n_customer_messages, 0) = 0 AS no_customer_message
+    FROM conversations c
+    LEFT JOIN per_conversation p USING (conversation_id)
+    LEFT JOIN relative r USING (conversation_id)
+),
+starts AS (
+    SELECT customer_id, conversation_id, first_event_at AS started_at
+    FROM base WHERE customer_id IS NOT NULL AND first_event_at IS NOT NULL
+)
+SELECT {columns}
+FROM base b
+ASOF LEFT JOIN starts s
+    ON b.customer_id = s.customer_id AND s.started_at > b.last_ai_message_at
+ORDER BY b.conversation_id
+"""
+
+_NEXT_CONTACT = {
+    "next_contact_conversation_id": "s.conversation_id AS next_contact_conversation_id",
+    "next_contact_at": "s.started_at AS next_contact_at",
+    "hours_to_next_contact":
+        "date_diff('second', b.last_ai_message_at, s.started_at) / 3600.0 AS hours_to_next_contact",
+}
+FACTS_SQL = FACTS_SQL.replace("{columns}", ", ".join(
+    _NEXT_CONTACT.get(f.name, f"b.{f.name}") for f in FACT_COLUMNS
+))

@@ -1,0 +1,78 @@
+"""The canonical event log: the one schema every source adapter converts into.
+
+Warehouse users can write these tables themselves (CSV, Parquet or JSONL) and audit them with
+`--format canonical`. docs/canonical-schema.md documents the same columns for people; a test
+checks that the two stay in sync.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class Column(NamedTuple):
+    name: str
+    sql_type: str
+    required: bool
+    meaning: str
+
+
+ACTOR_ROLES: tuple[str, ...] = ("customer", "ai_agent", "bot", "human_agent", "system")
+EVENT_TYPES: tuple[str, ...] = (
+    "message", "note", "handoff", "assignment", "close", "reopen", "rating", "other",
+)
+# The vendor's own conversation label, normalised to one vocabulary across vendors and API
+# versions (Intercom <= 2.14 `routed_to_team` -> `escalated`, `abandoned` -> `negative_feedback`).
+VENDOR_STATES: tuple[str, ...] = (
+    "assumed_resolution", "confirmed_resolution", "escalated", "negative_feedback",
+    "procedure_handoff",
+)
+
+EVENT_COLUMNS: tuple[Column, ...] = (
+    Column("conversation_id", "VARCHAR", True, "Conversation (ticket, thread) the event belongs to."),
+    Column("event_id", "VARCHAR", False,
+           "Unique within a conversation; derived deterministically when absent."),
+    Column("created_at", "TIMESTAMP", True,
+           "When it happened, UTC. ISO 8601 with offset or Z (naive means UTC), or epoch seconds."),
+    Column("actor_role", "VARCHAR", True,
+           "customer, ai_agent, bot, human_agent or system. bot = non-AI automation "
+           "(workflows, auto-replies)."),
+    Column("actor_id", "VARCHAR", False,
+           "Who acted. For customers it identifies the customer across conversations."),
+    Column("event_type", "VARCHAR", True,
+           "message (customer-visible), note (internal), handoff (routed from the AI to a human "
+           "or team), assignment, close, reopen, rating or other."),
+    Column("body", "VARCHAR", False, "Text of a message or note (HTML tags removed by adapters)."),
+    Column("rating", "INTEGER", False, "1-5, on rating events."),
+    Column("channel", "VARCHAR", False, "Channel the event came through (chat, email, ...)."),
+)
+
+CONVERSATION_COLUMNS: tuple[Column, ...] = (
+    Column("conversation_id", "VARCHAR", True, "Joins to the event log."),
+    Column("customer_id", "VARCHAR", False,
+           "The customer; when absent, the actor_id of the conversation's first customer event."),
+    Column("channel", "VARCHAR", False, "Channel the conversation started in."),
+    Column("vendor_label", "VARCHAR", False,
+           "The vendor's own resolution label, verbatim (e.g. Intercom ai_agent.resolution_state)."),
+    Column("vendor_state", "VARCHAR", False,
+           "vendor_label normalised to: " + ", ".join(VENDOR_STATES) + "."),
+    Column("is_preview", "BOOLEAN", False,
+           "Vendor preview or test traffic (Intercom ai_agent.source_type fin_preview / "
+           "workflow_preview). Absent means false."),
+)
+
+# Columns every adapter writes into the staging tables besides the canonical ones, so a bad row
+# can be traced back to its file and record.
+LINEAGE_COLUMNS: tuple[Column, ...] = (
+    Column("source_file", "VARCHAR", True, "Input file the row came from (as given by the user)."),
+    Column("source_record", "VARCHAR", True, "Where in that file: 'line 12', 'record 3', ..."),
+    Column("source_ord", "BIGINT", True, "Ordinal of the row in its file; keeps ids deterministic."),
+)
+
+
+def column_names(columns: tuple[Column, ...]) -> list[str]:
+    return [c.name for c in columns]
+
+
+def required_names(columns: tuple[Column, ...]) -> list[str]:
+    return [c.name for c in columns if c.required]

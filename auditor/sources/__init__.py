@@ -1,0 +1,87 @@
+"""Source adapters: each turns one export format into the canonical staging tables.
+
+An adapter is a module with three names:
+
+    FORMAT: str                                     # the --format value
+    def sniff(file: InputFile) -> bool              # is this file in my format? (for --format auto)
+    def load(con, files: list[InputFile]) -> dict[str, int]
+        # append rows to stage_events / stage_conversations, bad records to quarantine;
+        # return the number of records read per file (keyed by InputFile.display)
+
+`load_sources` runs the adapter, then `validate.finish_ingest` turns the staging tables into the
+validated `events` and `conversations` tables, shared by every format.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+import duckdb
+from pydantic import BaseModel
+
+from auditor.errors import InputError, UsageError, did_you_mean
+from auditor.sources.files import InputFile, expand_inputs
+from auditor.sources.validate import finish_ingest
+
+ADAPTER_MODULES: dict[str, str] = {
+    "canonical": "auditor.sources.canonical",
+    "intercom": "auditor.sources.intercom",
+}
+FORMATS: tuple[str, ...] = ("auto", *ADAPTER_MODULES)
+
+
+class InputProvenance(BaseModel):
+    path: str
+    sha256: str
+    format: str
+    rows: int
+
+
+class IngestSummary(BaseModel):
+    records_read: int
+    events: int
+    conversations: int
+    quarantined: int
+    inputs: list[InputProvenance]
+
+
+def adapter(name: str) -> ModuleType:
+    if name not in ADAPTER_MODULES:
+        raise UsageError(f"unknown format '{name}'", did_you_mean(name, FORMATS))
+    return importlib.import_module(ADAPTER_MODULES[name])
+
+
+def detect_format(file: InputFile) -> str:
+    """The first adapter whose sniff() accepts the file; canonical is tried last."""
+    for name in sorted(ADAPTER_MODULES, key=lambda n: n == "canonical"):
+        if adapter(name).sniff(file):
+            return name
+    raise InputError(
+        file.display, "format not recognised",
+        hint="use --format canonical|intercom; see docs/canonical-schema.md",
+    )
+
+
+def load_sources(
+    con: duckdb.DuckDBPyConnection, paths: list[str], fmt: str = "auto",
+    display: dict | None = None,
+) -> IngestSummary:
+    """Read every input into the validated `events` and `conversations` tables."""
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown format '{fmt}'", did_you_mean(fmt, FORMATS))
+    files = expand_inputs(list(paths), display)
+    by_format: dict[str, list[InputFile]] = {}
+    for file in files:
+        by_format.setdefault(fmt if fmt != "auto" else detect_format(file), []).append(file)
+    provenance: list[InputProvenance] = []
+    for name, group in by_format.items():
+        counts = adapter(name).load(con, group)
+        provenance += [InputProvenance(path=f.display, sha256=f.sha256, format=name,
+                                       rows=counts.get(f.display, 0)) for f in group]
+    events, conversations, quarantined = finish_ingest(con)
+    provenance.sort(key=lambda p: p.path)
+    return IngestSummary(
+        records_read=sum(p.rows for p in provenance), events=events,
+        conversations=conversations, quarantined=quarantined, inputs=provenance,
+    )

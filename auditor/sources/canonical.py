@@ -1,0 +1,119 @@
+"""`--format canonical`: event logs (and optional conversation tables) a warehouse user wrote.
+
+Files may be CSV (with header), Parquet or JSONL, optionally gzip-compressed. A file with
+`created_at`/`actor_role`/`event_type` columns is an event log; a file with `conversation_id`
+and only conversation columns (docs/canonical-schema.md) is a conversation table. Conversation
+columns may also ride along on event rows. Unknown columns are ignored.
+"""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+
+from auditor.engine import STAGE_CONVERSATION_COLUMNS, STAGE_EVENT_COLUMNS, sql_string
+from auditor.errors import InputError
+from auditor.schema import CONVERSATION_COLUMNS, EVENT_COLUMNS, column_names, required_names
+from auditor.sources.files import InputFile
+
+FORMAT = "canonical"
+EVENT_MARKERS = {"created_at", "actor_role", "event_type"}
+TIMESTAMP_TYPES = ("TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "TIMESTAMP_NS", "TIMESTAMP_MS",
+                   "TIMESTAMP_S", "DATE")
+
+
+def sniff(file: InputFile) -> bool:
+    if file.data_suffix == ".parquet":
+        return True
+    head = file.head().decode("utf-8", errors="replace").lstrip("\ufeff")
+    first_line = head.splitlines()[0] if head else ""
+    if file.data_suffix in (".csv", ".tsv"):
+        return "conversation_id" in first_line
+    try:
+        record = json.loads(first_line)
+    except ValueError:
+        return False
+    return isinstance(record, dict) and "conversation_id" in record
+
+
+def load(con: duckdb.DuckDBPyConnection, files: list[InputFile]) -> dict[str, int]:
+    return {file.display: _load_file(con, file) for file in files}
+
+
+def _reader(file: InputFile) -> tuple[str, str]:
+    """(table function call, how to name a record) for the file's format."""
+    path = sql_string(str(file.path))
+    if file.data_suffix == ".parquet":
+        return f"read_parquet({path})", "row"
+    if file.data_suffix in (".csv", ".tsv"):
+        return f"read_csv({path}, all_varchar = true, header = true)", "line"
+    return f"read_json({path}, format = 'newline_delimited')", "line"
+
+
+def _describe(con: duckdb.DuckDBPyConnection, file: InputFile, reader: str) -> dict[str, str]:
+    try:
+        rows = con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()
+    except duckdb.Error as exc:
+        raise InputError(file.display, f"cannot be read as {file.data_suffix[1:]}: "
+                         f"{_first_line(exc)}") from exc
+    return {str(name).lower(): str(kind) for name, kind, *_ in rows}
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0]
+
+
+def _value(name: str, types: dict[str, str]) -> str:
+    """SQL for a column as VARCHAR (JSON strings unquoted); NULL when the file lacks it."""
+    if name not in types:
+        return "NULL"
+    return f"(\"{name}\" ->> '$')" if types[name] == "JSON" else f"CAST(\"{name}\" AS VARCHAR)"
+
+
+def _timestamp(types: dict[str, str]) -> str:
+    if types.get("created_at", "").upper() in TIMESTAMP_TYPES:
+        return "CAST(created_at AS TIMESTAMP)"
+    return f"auditor_parse_ts({_value('created_at', types)})"
+
+
+def _load_file(con: duckdb.DuckDBPyConnection, file: InputFile) -> int:
+    reader, unit = _reader(file)
+    types = _describe(con, file, reader)
+    is_event_log = bool(EVENT_MARKERS & types.keys())
+    if "conversation_id" not in types or (is_event_log and not set(required_names(EVENT_COLUMNS)) <= types.keys()):
+        wanted = required_names(EVENT_COLUMNS) if is_event_log else ["conversation_id"]
+        missing = [c for c in wanted if c not in types]
+        raise InputError(file.display, f"missing required column '{missing[0]}'",
+                         hint="columns found: " + ", ".join(types) or "none")
+    offset = 2 if unit == "line" and file.data_suffix != ".jsonl" else 1
+    ordinal = "row_number() OVER ()"
+    lineage = (f"{sql_string(file.display)}, '{unit} ' || ({ordinal} + {offset - 1}), {ordinal}")
+    if is_event_log:
+        _stage_events(con, reader, types, lineage)
+    conversation_attrs = set(column_names(CONVERSATION_COLUMNS)) - {"conversation_id"}
+    if conversation_attrs & types.keys() or not is_event_log:
+        _stage_conversations(con, reader, types, lineage)
+    return con.execute(f"SELECT count(*) FROM {reader}").fetchone()[0]  # type: ignore[index]
+
+
+def _stage_events(con: duckdb.DuckDBPyConnection, reader: str, types: dict[str, str],
+                  lineage: str) -> None:
+    values = {c.name: _value(c.name, types) for c in STAGE_EVENT_COLUMNS}
+    values["created_at"] = _timestamp(types)
+    values["created_at_raw"] = _value("created_at", types)
+    values["rating_raw"] = _value("rating", types)
+    columns = [c.name for c in STAGE_EVENT_COLUMNS][:-3]
+    select = ", ".join(values[c] for c in columns)
+    con.execute(f"INSERT INTO stage_events SELECT {select}, {lineage} FROM {reader}")
+
+
+def _stage_conversations(con: duckdb.DuckDBPyConnection, reader: str, types: dict[str, str],
+                         lineage: str) -> None:
+    values = [
+        "CAST(" + _value(c.name, types) + f" AS {c.sql_type})" if c.sql_type == "BOOLEAN"
+        else _value(c.name, types)
+        for c in STAGE_CONVERSATION_COLUMNS[:-3]
+    ]
+    con.execute(f"INSERT INTO stage_conversations SELECT {', '.join(values)}, {lineage} "
+                f"FROM {reader}")

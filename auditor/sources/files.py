@@ -1,0 +1,82 @@
+"""Finding input files (directories, gzip) and fingerprinting them for provenance."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from auditor.errors import InputError
+
+DATA_SUFFIXES = (".json", ".jsonl", ".ndjson", ".csv", ".parquet", ".tsv")
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """One input file: where it is, how to show it, and its content hash."""
+
+    path: Path
+    display: str
+    sha256: str
+
+    @property
+    def gzipped(self) -> bool:
+        return self.path.suffix == ".gz"
+
+    @property
+    def data_suffix(self) -> str:
+        """The suffix that says the format: `.jsonl` for both `x.jsonl` and `x.jsonl.gz`."""
+        name = self.path.name[:-3] if self.gzipped else self.path.name
+        return Path(name).suffix.lower()
+
+    def head(self, size: int = 4096) -> bytes:
+        """The first bytes of the (decompressed) content, for format detection."""
+        opener = gzip.open if self.gzipped else open
+        try:
+            with opener(self.path, "rb") as handle:
+                return handle.read(size)
+        except (OSError, EOFError) as exc:
+            raise InputError(self.display, f"cannot be read ({exc})") from exc
+
+
+def display_path(path: Path) -> str:
+    """Path as shown in reports: relative to the working directory when inside it."""
+    try:
+        return os.path.relpath(path) if not os.path.relpath(path).startswith("..") else str(path)
+    except ValueError:  # another drive on Windows
+        return str(path)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def is_data_file(path: Path) -> bool:
+    name = path.name[:-3] if path.name.endswith(".gz") else path.name
+    return not name.startswith(".") and name.lower().endswith(DATA_SUFFIXES)
+
+
+def expand_inputs(paths: list[str | Path], display: dict[Path, str] | None = None) -> list[InputFile]:
+    """Expand directories (recursively, sorted) into data files; fail clearly on missing paths."""
+    files: list[InputFile] = []
+    for given in paths:
+        path = Path(given)
+        if not path.exists():
+            raise InputError(str(given), "no such file or directory")
+        members = sorted(p for p in path.rglob("*") if p.is_file() and is_data_file(p)) \
+            if path.is_dir() else [path]
+        if path.is_dir() and not members:
+            raise InputError(str(given), "directory holds no .json, .jsonl, .csv or .parquet files")
+        for member in members:
+            shown = (display or {}).get(member) or display_path(member)
+            try:
+                files.append(InputFile(member, shown, sha256_of(member)))
+            except OSError as exc:
+                raise InputError(shown, f"cannot be read ({exc.strerror})") from exc
+    return files
