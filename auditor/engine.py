@@ -73,3 +73,17 @@ def create_staging_tables(con: duckdb.DuckDBPyConnection) -> None:
 def sql_string(value: str) -> str:
     """Quote a Python string as a SQL string literal."""
     return "'" + value.replace("'", "''") + "'"
+
+
+def first_row(con: duckdb.DuckDBPyConnection, query: str,
+              params: list[object] | None = None) -> tuple | None:
+    """The first row of a query, or None. Fetches everything: DuckDB 2 refuses new work on a
+    connection while a result is only partly fetched."""
+    rows = con.execute(query, params or []).fetchall()
+    return rows[0] if rows else None
+
+
+def scalar(con: duckdb.DuckDBPyConnection, query: str, params: list[object] | None = None) -> object:
+    """The first column of the first row, or None."""
+    row = first_row(con, query, params)
+    return row[0] if row else None

@@ -94,7 +94,7 @@ def _load_file(con: duckdb.DuckDBPyConnection, file: InputFile) -> int:
     conversation_attrs = set(column_names(CONVERSATION_COLUMNS)) - {"conversation_id"}
     if conversation_attrs & types.keys() or not is_event_log:
         _stage_conversations(con, reader, types, lineage)
-    return con.execute(f"SELECT count(*) FROM {reader}").fetchone()[0]  # type: ignore[index]
+    return con.execute(f"SELECT count(*) FROM {reader}").fetchall()[0][0]  # type: ignore[index]
 
 
 def _stage_events(con: duckdb.DuckDBPyConnection, reader: str, types: dict[str, str],

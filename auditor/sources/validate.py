@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import duckdb
 
-from auditor.engine import sql_string
+from auditor.engine import first_row, sql_string
+from auditor.errors import InputError
 from auditor.schema import ACTOR_ROLES, EVENT_TYPES, VENDOR_STATES
 
 
@@ -52,7 +53,7 @@ def finish_ingest(con: duckdb.DuckDBPyConnection) -> tuple[int, int, int]:
     _build_events(con)
     _build_conversations(con)
     con.execute("DROP TABLE stage_checked")
-    counts = [con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # type: ignore[index]
+    counts = [con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]  # type: ignore[index]
               for t in ("events", "conversations", "quarantine")]
     return counts[0], counts[1], counts[2]
 
@@ -76,7 +77,25 @@ def _check_rows(con: duckdb.DuckDBPyConnection) -> None:
         FROM stage_checked WHERE id_rank > 1
         ORDER BY 1, 2
     """)
+    _reject_hopeless_files(con)
     con.execute("DELETE FROM stage_events")
+
+
+def _reject_hopeless_files(con: duckdb.DuckDBPyConnection) -> None:
+    """A file in which no event row is valid is a file problem, not a few bad records."""
+    first_bad = first_row(con, f"""
+        WITH per_file AS (
+            SELECT source_file FROM stage_checked GROUP BY source_file
+            HAVING count(*) FILTER (problem_field IS NULL) = 0
+        )
+        SELECT source_file, source_record, problem_field, {REASON}
+        FROM stage_checked JOIN per_file USING (source_file)
+        ORDER BY source_file, source_ord LIMIT 1
+    """)
+    if first_bad:
+        file, record, field, reason = first_bad
+        raise InputError(file, f"{reason}; no row in this file is valid", record=record,
+                         field=field)
 
 
 def _build_events(con: duckdb.DuckDBPyConnection) -> None:

@@ -1,0 +1,112 @@
+"""The vendor's bill: a billed list (CSV), the vendor's own labels, or a count-only invoice.
+
+Whatever the source, the result is a `billed` table with one row per invoice line:
+`line` (1-based, invoice order), `conversation_id`, `billed_at` (TIMESTAMP, UTC, may be NULL)
+and `amount` (DECIMAL, NULL when the invoice line has none).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from auditor.engine import first_row, sql_string
+from auditor.errors import InputError, did_you_mean
+from auditor.sources import InputProvenance
+from auditor.sources.files import expand_inputs
+
+BILLED_DDL = ("CREATE OR REPLACE TABLE billed (line BIGINT, conversation_id VARCHAR, "
+              "billed_at TIMESTAMP, amount DECIMAL(18, 4))")
+
+
+def load_billed_csv(
+    con: duckdb.DuckDBPyConnection, path: str | Path, id_column: str = "conversation_id",
+    display: dict[Path, str] | None = None,
+) -> InputProvenance:
+    """Read a billed list; every line must have an id, a parseable billed_at and amount."""
+    file = expand_inputs([path], display)[0]
+    reader = f"read_csv({sql_string(str(file.path))}, all_varchar = true, header = true)"
+    columns = _columns(con, file.display, reader)
+    if id_column.lower() not in columns:
+        raise InputError(file.display, f"no '{id_column}' column in the header",
+                         hint=_id_hint(id_column, columns))
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE billed_raw AS
+        SELECT row_number() OVER () AS line,
+               nullif(trim({_col(id_column, columns)}), '') AS conversation_id,
+               nullif(trim({_col('billed_at', columns)}), '') AS billed_at_raw,
+               nullif(trim(replace({_col('amount', columns)}, '$', '')), '') AS amount_raw
+        FROM {reader}
+    """)
+    _reject_bad_lines(con, file.display, id_column)
+    con.execute(BILLED_DDL)
+    con.execute("""
+        INSERT INTO billed SELECT line, conversation_id, auditor_parse_ts(billed_at_raw),
+               CAST(amount_raw AS DECIMAL(18, 4)) FROM billed_raw ORDER BY line
+    """)
+    con.execute("DROP TABLE billed_raw")
+    rows = con.execute("SELECT count(*) FROM billed").fetchall()[0][0]  # type: ignore[index]
+    return InputProvenance(path=file.display, sha256=file.sha256, format="billed-csv", rows=rows)
+
+
+def _columns(con: duckdb.DuckDBPyConnection, display: str, reader: str) -> dict[str, str]:
+    try:
+        names = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()]
+    except duckdb.Error as exc:
+        raise InputError(display, "cannot be read as CSV: " + str(exc).splitlines()[0]) from exc
+    return {str(n).strip().lower(): str(n) for n in names}
+
+
+def _col(name: str, columns: dict[str, str]) -> str:
+    real = columns.get(name.lower())
+    return '"' + real.replace('"', '""') + '"' if real else "CAST(NULL AS VARCHAR)"
+
+
+def _id_hint(id_column: str, columns: dict[str, str]) -> str:
+    close = did_you_mean(id_column, columns)
+    found = "columns found: " + ", ".join(columns.values())
+    return f"{close} {found}; pick one with --id-column NAME" if close else \
+        f"{found}; pick the conversation id column with --id-column NAME"
+
+
+# (field, SQL that is true for a bad raw value, what was expected)
+LINE_CHECKS = (
+    ("billed_at", "billed_at_raw IS NOT NULL AND auditor_parse_ts(billed_at_raw) IS NULL",
+     "a timestamp (ISO 8601 or epoch seconds)"),
+    ("amount", "amount_raw IS NOT NULL AND try_cast(amount_raw AS DECIMAL(18, 4)) IS NULL",
+     "a number"),
+)
+
+
+def _reject_bad_lines(con: duckdb.DuckDBPyConnection, display: str, id_column: str) -> None:
+    """A billed line that cannot be judged is an input error: every line must get a status."""
+    empty = con.execute("SELECT min(line) FROM billed_raw WHERE conversation_id IS NULL").fetchall()[0]
+    if empty and empty[0] is not None:
+        raise InputError(display, "conversation id is empty", record=f"line {empty[0] + 1}",
+                         field=id_column)
+    for field, is_bad, expected in LINE_CHECKS:
+        bad = first_row(con, f"SELECT line, {field}_raw FROM billed_raw WHERE {is_bad} "
+                                  "ORDER BY line LIMIT 1")
+        if bad:
+            raise InputError(display, f"cannot parse '{bad[1]}' as {expected}",
+                             record=f"line {bad[0] + 1}", field=field)
+
+
+def billed_from_labels(con: duckdb.DuckDBPyConnection, facts_table: str,
+                       labels: list[str]) -> None:
+    """The vendor's own labels as the bill: one line per labelled conversation."""
+    label_list = ", ".join(sql_string(label) for label in labels) or "NULL"
+    con.execute(BILLED_DDL)
+    con.execute(f"""
+        INSERT INTO billed
+        SELECT row_number() OVER (ORDER BY last_ai_message_at NULLS LAST, conversation_id),
+               conversation_id, last_ai_message_at, NULL
+        FROM {facts_table} WHERE vendor_state IN ({label_list})
+        ORDER BY 1
+    """)
+
+
+def empty_billed(con: duckdb.DuckDBPyConnection) -> None:
+    """A count-only invoice has no lines."""
+    con.execute(BILLED_DDL)

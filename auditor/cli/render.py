@@ -1,0 +1,57 @@
+"""Terminal rendering of a report: a short summary table an ops analyst can read."""
+
+from __future__ import annotations
+
+import click
+
+from auditor.report.model import Report
+
+
+def _usd(amount: float) -> str:
+    return f"${amount:,.2f}"
+
+
+def _row(label: str, items: int, amount: float, total: int) -> str:
+    share = f"{100 * items / total:5.1f}%" if total else "    -"
+    return f"  {label:<30} {items:>9,}  {_usd(amount):>13}  {share}"
+
+
+def summary_lines(report: Report) -> list[str]:
+    b = report.billed
+    head = f"Invoice{' ' + report.period if report.period else ''}: vendor rule set " \
+           f"{report.vendor}, contract {report.contract}"
+    lines = [head, f"  {'':<30} {'items':>9}  {'amount':>13}  share"]
+    lines.append(_row("billed", b.items, float(b.amount), b.items))
+    lines.append(_row("confirmed", report.confirmed.items, float(report.confirmed.amount), b.items))
+    lines.append(_row("disputed", report.disputed.items, float(report.disputed.amount), b.items))
+    for r in report.disputed.reasons:
+        lines.append(_row(f"  {r.code}", r.items, float(r.amount), b.items))
+    lines.append(_row("unverifiable (not in export)", report.unverifiable.items,
+                      float(report.unverifiable.amount), b.items))
+    lines += ["", *reproduction_lines(report), *ingest_lines(report)]
+    return lines
+
+
+def reproduction_lines(report: Report) -> list[str]:
+    r = report.reproduction
+    lines = [f"Reproduction with {r.ruleset}: counts {r.count:,} conversations; "
+             f"{r.matched:,} billed and reproduced, {r.billed_not_reproduced:,} billed but not "
+             f"reproduced, {r.reproduced_not_billed:,} reproduced but not billed."]
+    if report.count_only:
+        c = report.count_only
+        lines.append(f"Count-only invoice: billed {c.billed_count:,}, vendor definition counts "
+                     f"{c.vendor_count:,}, contract accepts {c.contract_count:,}: estimated "
+                     f"over-billing {c.overbilled_items:,} items ({_usd(c.overbilled_amount)}).")
+    return lines
+
+
+def ingest_lines(report: Report) -> list[str]:
+    i = report.ingest
+    return [f"Input: {i.records_read:,} records -> {i.events:,} events in "
+            f"{i.conversations:,} conversations; {i.quarantined:,} quarantined."]
+
+
+def echo_summary(report: Report) -> None:
+    for line in summary_lines(report):
+        style = {"bold": True} if line.startswith(("  disputed", "Invoice")) else {}
+        click.secho(line, **style)

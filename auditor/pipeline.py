@@ -1,0 +1,155 @@
+"""`audit()`: the whole pipeline as a straight line.
+
+sources -> canonical events -> conversation facts -> rule verdicts -> reconciliation -> reports
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+from pydantic import BaseModel, ConfigDict, model_validator
+
+from auditor import billing, engine
+from auditor.errors import UsageError
+from auditor.facts import build_facts
+from auditor.reconcile import Period, build_findings
+from auditor.report.build import build_report
+from auditor.report.model import Report
+from auditor.report.write import QUARANTINE_ORDER, copy_table, write_outputs
+from auditor.schema import CONVERSATION_COLUMNS, EVENT_COLUMNS, column_names
+from auditor.rulesets import RuleSet, resolve_ruleset
+from auditor.sources import IngestSummary, InputProvenance, load_sources
+from auditor.verdicts import evaluate, fact_params
+
+Progress = Callable[[str], None]
+
+
+class AuditRequest(BaseModel):
+    """Everything an audit needs; the CLI's options map one to one onto these fields."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    exports: list[str]
+    format: str = "auto"
+    billed_csv: str | None = None
+    billed_from_labels: bool = False
+    billed_count: int | None = None
+    vendor: str = "intercom-fin"
+    contract: str = "strict"
+    period: Period | None = None
+    unit_price: Decimal | None = None
+    id_column: str = "conversation_id"
+    display_names: dict[Path, str] = {}
+
+    @model_validator(mode="after")
+    def _one_bill(self) -> AuditRequest:
+        given = [self.billed_csv is not None, self.billed_from_labels, self.billed_count is not None]
+        if sum(given) != 1:
+            raise UsageError("give exactly one of --billed FILE, --billed-from-labels or "
+                             "--billed-count N")
+        if self.billed_count is not None and self.billed_count < 0:
+            raise UsageError("--billed-count must be 0 or more")
+        return self
+
+
+class Stage:
+    """Times pipeline stages and reports each one to a progress callback."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self.progress, self.started = progress, time.perf_counter()
+
+    def __call__(self, message: str) -> None:
+        if self.progress:
+            self.progress(f"[{time.perf_counter() - self.started:6.1f}s] {message}")
+
+
+def audit(request: AuditRequest, out_dir: Path | None = None,
+          progress: Progress | None = None) -> Report:
+    """Run the audit; write report files into out_dir when given; return the report."""
+    stage = Stage(progress)
+    con = engine.connect()
+    try:
+        stage(f"reading {len(request.exports)} export path(s)")
+        ingest = load_sources(con, request.exports, request.format, request.display_names)
+        stage(f"{ingest.events:,} events in {ingest.conversations:,} conversations "
+              f"({ingest.quarantined:,} quarantined)")
+        vendor, contract = resolve_ruleset(request.vendor), resolve_ruleset(request.contract)
+        judge(con, vendor, contract)
+        stage("facts and verdicts computed")
+        billed_input = load_bill(con, request, vendor)
+        price = unit_price(vendor, request)
+        build_findings(con, request.period, price)
+        stage("billed lines reconciled")
+        report = build_report(con, request, vendor, contract, ingest, billed_input, price)
+        if out_dir is not None:
+            write_outputs(con, report, out_dir)
+            stage(f"report written to {out_dir}")
+        return report
+    finally:
+        con.close()
+
+
+def judge(con: duckdb.DuckDBPyConnection, vendor: RuleSet, contract: RuleSet) -> None:
+    """Facts once per distinct parameter set, then each rule set's verdicts."""
+    built: dict[str, str] = {}
+    for role, ruleset in (("vendor", vendor), ("contract", contract)):
+        params = fact_params(ruleset)
+        table = built.setdefault(params.key(), f"facts_{len(built) + 1}")
+        if not _exists(con, table):
+            build_facts(con, table, params)
+        con.execute(f"CREATE OR REPLACE VIEW {role}_facts AS SELECT * FROM {table}")
+        evaluate(con, ruleset, f"{role}_facts", f"{role}_verdicts")
+
+
+def load_bill(con: duckdb.DuckDBPyConnection, request: AuditRequest,
+              vendor: RuleSet) -> InputProvenance | None:
+    if request.billed_csv is not None:
+        return billing.load_billed_csv(con, request.billed_csv, request.id_column,
+                                       request.display_names)
+    if request.billed_from_labels:
+        if not vendor.billed_labels:
+            raise UsageError(f"rule set '{vendor.id}' names no billed_labels, so "
+                             "--billed-from-labels has nothing to read")
+        billing.billed_from_labels(con, "vendor_facts", list(vendor.billed_labels))
+    else:
+        billing.empty_billed(con)
+    return None
+
+
+def unit_price(vendor: RuleSet, request: AuditRequest) -> Decimal | None:
+    """The line's amount comes first (in SQL); then the vendor rule set's price; then --unit-price."""
+    if vendor.unit_price is not None:
+        return Decimal(str(vendor.unit_price))
+    return request.unit_price
+
+
+def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    found = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?",
+                        [table]).fetchall()[0]
+    return bool(found and found[0])
+
+
+def ingest_only(paths: list[str], fmt: str, out: Path) -> IngestSummary:
+    """Convert exports to the canonical event log (Parquet, CSV or JSONL by out's suffix).
+
+    Conversation attributes go to `<stem>.conversations<suffix>` beside it, and quarantined
+    records to `<stem>.quarantine.csv`.
+    """
+    con = engine.connect()
+    try:
+        summary = load_sources(con, paths, fmt)
+        events = ", ".join(column_names(EVENT_COLUMNS))
+        conversations = ", ".join(column_names(CONVERSATION_COLUMNS))
+        copy_table(con, f"SELECT {events} FROM events "
+                        "ORDER BY conversation_id, created_at, event_id", out)
+        copy_table(con, f"SELECT {conversations} FROM conversations ORDER BY conversation_id",
+                   out.with_name(f"{out.stem}.conversations{out.suffix}"))
+        copy_table(con, f"SELECT * FROM quarantine ORDER BY {QUARANTINE_ORDER}",
+                   out.with_name(f"{out.stem}.quarantine.csv"))
+        return summary
+    finally:
+        con.close()

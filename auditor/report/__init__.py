@@ -1,0 +1,1 @@
+"""Reports: the pydantic model (model), its assembly from SQL (build), and the files (write)."""

@@ -1,0 +1,105 @@
+"""report.md: the summary a person reads, rendered from the report and the findings table."""
+
+from __future__ import annotations
+
+import duckdb
+
+from auditor.report.model import Report
+
+EXAMPLES_PER_REASON = 3
+
+
+def _usd(amount: float) -> str:
+    return f"${amount:,.2f}"
+
+
+def _pct(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f}%" if whole else "0.0%"
+
+
+def render_markdown(con: duckdb.DuckDBPyConnection, report: Report) -> str:
+    sections = [_headline(report), _status_table(report), _reasons_table(report),
+                _reproduction(report), _examples(con, report), _provenance(report)]
+    return "\n\n".join(s for s in sections if s) + "\n"
+
+
+def _headline(report: Report) -> str:
+    b, d = report.billed, report.disputed
+    period = f" for {report.period}" if report.period else ""
+    return (f"# Invoice reconciliation{period}\n\n"
+            f"The vendor billed **{b.items:,} items ({_usd(float(b.amount))})** under "
+            f"`{report.vendor}`. Judged by the `{report.contract}` contract definition, your own "
+            f"conversation logs dispute **{d.items:,} items ({_usd(float(d.amount))}, "
+            f"{_pct(d.items, b.items)} of the invoice)**.")
+
+
+def _status_table(report: Report) -> str:
+    rows = [("confirmed", report.confirmed), ("disputed", report.disputed),
+            ("unverifiable", report.unverifiable), ("billed", report.billed)]
+    lines = ["| status | items | amount | share |", "|---|---:|---:|---:|"]
+    lines += [f"| {name} | {m.items:,} | {_usd(float(m.amount))} | "
+              f"{_pct(m.items, report.billed.items)} |" for name, m in rows]
+    note = ("\n\n*Count-only invoice: the disputed figure is an estimate from the export.*"
+            if report.count_only else "")
+    return "## Totals\n\n" + "\n".join(lines) + note
+
+
+def _reasons_table(report: Report) -> str:
+    if not report.disputed.reasons:
+        return "## Disputes by reason\n\nNothing is disputed."
+    lines = ["| reason | what it means | items | amount |", "|---|---|---:|---:|"]
+    lines += [f"| `{r.code}` | {r.summary} | {r.items:,} | {_usd(float(r.amount))} |"
+              for r in report.disputed.reasons]
+    return ("## Disputes by reason\n\nA disputed line can carry several reasons, so these rows "
+            "can add up to more than the disputed total.\n\n" + "\n".join(lines))
+
+
+def _reproduction(report: Report) -> str:
+    r = report.reproduction
+    text = (f"## Does the vendor's own definition reproduce the bill?\n\n"
+            f"Applying `{r.ruleset}` to your export counts **{r.count:,}** conversations. "
+            f"Of the billed conversations, **{r.matched:,}** are reproduced and "
+            f"**{r.billed_not_reproduced:,}** are not; **{r.reproduced_not_billed:,}** counted "
+            f"conversations were not billed.")
+    if report.count_only:
+        c = report.count_only
+        text += (f"\n\nCount-only invoice: billed {c.billed_count:,}; the vendor's definition "
+                 f"counts {c.vendor_count:,}; the contract accepts {c.contract_count:,}. "
+                 f"Estimated over-billing: {c.overbilled_items:,} items "
+                 f"({_usd(c.overbilled_amount)}).")
+    return text
+
+
+def _examples(con: duckdb.DuckDBPyConnection, report: Report) -> str:
+    rows = con.execute(f"""
+        SELECT reason, line, conversation_id, evidence FROM (
+            SELECT unnest(reasons) AS reason, line, conversation_id, evidence FROM findings
+            WHERE status <> 'confirmed')
+        QUALIFY row_number() OVER (PARTITION BY reason ORDER BY line) <= {EXAMPLES_PER_REASON}
+        ORDER BY reason, line
+    """).fetchall()
+    if not rows:
+        return ""
+    order = list(report.reasons)
+    rows.sort(key=lambda r: (order.index(r[0]) if r[0] in order else len(order), r[1]))
+    lines = ["## Examples", ""]
+    current = None
+    for reason, line, conversation, evidence in rows:
+        if reason != current:
+            lines += ["", f"**`{reason}`**: {report.reasons.get(reason, '')}", ""]
+            current = reason
+        lines.append(f"- line {line}, conversation `{conversation}`: {evidence}")
+    return "\n".join(lines).replace("\n\n\n", "\n\n")
+
+
+def _provenance(report: Report) -> str:
+    p, i = report.provenance, report.ingest
+    lines = [f"## Inputs and provenance\n\nresolution-auditor {p.tool_version}. "
+             f"Read {i.records_read:,} records into {i.events:,} events and "
+             f"{i.conversations:,} conversations; {i.quarantined:,} quarantined "
+             f"(see quarantine.csv).", "", "| input | rows | sha256 |", "|---|---:|---|"]
+    inputs = p.inputs + ([p.billed] if p.billed else [])
+    lines += [f"| {f.path} | {f.rows:,} | `{f.sha256[:16]}` |" for f in inputs]
+    lines += [f"| rule set {r.id} {r.version} ({r.role}) | | `{r.sha256[:16]}` |"
+              for r in p.rulesets]
+    return "\n".join(lines)

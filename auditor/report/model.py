@@ -1,0 +1,110 @@
+"""The reconciliation report as a pydantic model: what report.json holds, key for key.
+
+Identities that always hold: confirmed + disputed + unverifiable = billed, for items and for
+amounts. Money is rounded to cents only when rendered.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from pydantic import BaseModel, Field, field_serializer
+
+from auditor.sources import InputProvenance
+
+
+class Money(BaseModel):
+    items: int
+    amount: Decimal
+
+    @field_serializer("amount")
+    def _cents(self, amount: Decimal) -> float:
+        return float(round(amount, 2))
+
+
+class ReasonLine(BaseModel):
+    code: str
+    summary: str
+    items: int
+    amount: Decimal
+
+    @field_serializer("amount")
+    def _cents(self, amount: Decimal) -> float:
+        return float(round(amount, 2))
+
+
+class Disputed(Money):
+    by_reason: dict[str, int] = Field(
+        description="Reason code -> number of disputed lines carrying it (a line may carry several).")
+    amount_by_reason: dict[str, float]
+    by_primary_reason: dict[str, int] = Field(
+        description="Disputed lines by their first reason; adds up to disputed.items.")
+    reasons: list[ReasonLine]
+
+
+class Unverifiable(Money):
+    by_reason: dict[str, int]
+
+
+class Billed(Money):
+    source: str = Field(description="list (a billed CSV), labels (vendor labels) or count.")
+    unit_price: float | None
+
+
+class Reproduction(BaseModel):
+    ruleset: str
+    count: int
+    matched: int
+    billed_not_reproduced: int
+    reproduced_not_billed: int
+
+
+class CountOnly(BaseModel):
+    billed_count: int
+    vendor_count: int
+    contract_count: int
+    overbilled_items: int
+    overbilled_amount: float
+    unexplained_items: int = Field(description="Billed beyond what the vendor's own definition counts.")
+    by_reason: dict[str, int] = Field(description="Vendor-counted conversations the contract rejects, by first reason.")
+
+
+class Ingest(BaseModel):
+    records_read: int
+    events: int
+    conversations: int
+    quarantined: int
+
+
+class RuleSetProvenance(BaseModel):
+    id: str
+    version: str
+    sha256: str
+    role: str
+
+
+class Provenance(BaseModel):
+    tool: str = "resolution-auditor"
+    tool_version: str
+    inputs: list[InputProvenance]
+    billed: InputProvenance | None
+    rulesets: list[RuleSetProvenance]
+
+
+class Report(BaseModel):
+    period: str | None
+    contract: str
+    vendor: str
+    billed: Billed
+    confirmed: Money
+    disputed: Disputed
+    unverifiable: Unverifiable
+    reproduction: Reproduction
+    count_only: CountOnly | None
+    ingest: Ingest
+    reasons: dict[str, str] = Field(description="Every reason code that can appear, with its summary.")
+    provenance: Provenance
+
+    @property
+    def has_disputes(self) -> bool:
+        return self.disputed.items > 0

@@ -1,0 +1,53 @@
+"""Write the report files. Same inputs give byte-identical files: no clocks, fixed ordering."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+
+from auditor.engine import sql_string
+from auditor.errors import UsageError
+from auditor.report.markdown import render_markdown
+from auditor.report.model import Report
+
+FINDINGS_COLUMNS = """
+    line, conversation_id, strftime(billed_at, '%Y-%m-%dT%H:%M:%SZ') AS billed_at,
+    CAST(amount AS DECIMAL(18, 2)) AS amount, status, array_to_string(reasons, ';') AS reasons,
+    reproduced, evidence
+"""
+QUARANTINE_ORDER = ("source_file, try_cast(regexp_extract(source_record, '([0-9]+)', 1) AS BIGINT), "
+                    "source_record, field")
+
+
+def write_outputs(con: duckdb.DuckDBPyConnection, report: Report, out_dir: Path) -> None:
+    """report.json, report.md, findings.csv, findings.parquet and quarantine.csv in out_dir."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create output directory {out_dir}: {exc.strerror}") from exc
+    (out_dir / "report.json").write_text(report_json(report), encoding="utf-8")
+    findings = f"SELECT {FINDINGS_COLUMNS} FROM findings ORDER BY line"
+    copy_table(con, findings, out_dir / "findings.csv")
+    copy_table(con, findings, out_dir / "findings.parquet")
+    copy_table(con, f"SELECT * FROM quarantine ORDER BY {QUARANTINE_ORDER}",
+               out_dir / "quarantine.csv")
+    (out_dir / "report.md").write_text(render_markdown(con, report), encoding="utf-8")
+
+
+def report_json(report: Report) -> str:
+    return json.dumps(report.model_dump(mode="json"), indent=2, sort_keys=False) + "\n"
+
+
+def copy_table(con: duckdb.DuckDBPyConnection, query: str, path: Path) -> None:
+    """COPY a query to CSV, Parquet or JSONL, chosen by the file suffix."""
+    options = {
+        ".csv": "FORMAT csv, HEADER true",
+        ".parquet": "FORMAT parquet, COMPRESSION zstd",
+        ".jsonl": "FORMAT json",
+        ".json": "FORMAT json",
+    }.get(path.suffix.lower())
+    if options is None:
+        raise UsageError(f"cannot write {path}: use a .parquet, .csv or .jsonl file name")
+    con.execute(f"COPY ({query}) TO {sql_string(str(path))} ({options})")

@@ -1,0 +1,48 @@
+"""Shared test plumbing: paths, tiny event logs, and a CLI runner."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+from click.testing import CliRunner, Result
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_SAMPLES = REPO.parent / "shared" / "samples"
+EVENT_HEADER = ["conversation_id", "created_at", "actor_role", "actor_id", "event_type", "body",
+                "rating"]
+
+
+@pytest.fixture
+def con() -> Iterator[duckdb.DuckDBPyConnection]:
+    from auditor import engine
+
+    connection = engine.connect()
+    yield connection
+    connection.close()
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[object]]) -> Path:
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def write_events(path: Path, rows: list[list[object]]) -> Path:
+    """Rows in EVENT_HEADER order; short rows are padded with empty cells."""
+    padded = [row + [""] * (len(EVENT_HEADER) - len(row)) for row in rows]
+    return write_csv(path, EVENT_HEADER, padded)
+
+
+def run_cli(args: list[str]) -> Result:
+    """Invoke `auditor` in-process; unexpected exceptions fail the test instead of hiding."""
+    from auditor.cli import cli, main  # noqa: F401
+    import auditor.cli.audit  # noqa: F401  (registers commands)
+    import auditor.cli.rules  # noqa: F401
+
+    return CliRunner().invoke(cli, args, catch_exceptions=False)

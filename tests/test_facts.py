@@ -1,0 +1,85 @@
+"""Conversation facts on tiny event logs: a case table of (events, fact, expected)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from auditor.facts import FACT_COLUMNS, FactParams, build_facts
+from auditor.sources import load_sources
+from tests.conftest import write_events
+
+C, AI, H = "customer", "ai_agent", "human_agent"
+
+
+def at(day: int, hhmm: str) -> str:
+    return f"2026-10-{day:02d}T{hhmm}:00Z"
+
+
+ASK = ["c1", at(1, "10:00"), C, "u1", "message", "My card was charged twice"]
+ANSWER = ["c1", at(1, "10:01"), AI, "fin", "message", "I have refunded the duplicate charge."]
+
+CASES = {
+    "thanks_after_ai_is_a_confirmation": (
+        [ASK, ANSWER, ["c1", at(1, "10:02"), C, "u1", "message", "Thanks, that helped!"]],
+        {"customer_confirmed_after_last_ai": True, "customer_followup_after_last_ai": False}),
+    "thanks_with_a_question_is_a_followup": (
+        [ASK, ANSWER, ["c1", at(1, "10:02"), C, "u1", "message", "Thanks, but when will I see it?"]],
+        {"customer_confirmed_after_last_ai": False, "customer_followup_after_last_ai": True}),
+    "asking_for_a_human": (
+        [ASK, ["c1", at(1, "10:01"), C, "u1", "message", "Can I talk to a human?"]],
+        {"customer_asked_for_human": True, "has_ai_message": False}),
+    "internal_note_is_not_a_human_message": (
+        [ASK, ANSWER, ["c1", at(1, "10:05"), H, "a1", "note", "checked the refund"]],
+        {"has_human_message": False, "n_notes": 1}),
+    "human_then_ai_closing": (
+        [ASK, ANSWER, ["c1", at(1, "10:12"), H, "a1", "message", "Done, refunded manually."],
+         ["c1", at(1, "10:31"), AI, "fin", "message", "Is there anything else I can help with?"]],
+        {"has_human_message": True, "human_after_ai": True, "ai_after_human": True,
+         "last_message_role": "ai_agent"}),
+    "customer_writes_after_close": (
+        [ASK, ANSWER, ["c1", at(1, "11:00"), "system", "", "close"],
+         ["c1", at(3, "09:00"), C, "u1", "message", "It happened again"]],
+        {"reopened": True, "n_reopen_events": 0}),
+    "handoff_before_last_ai_message": (
+        [ASK, ["c1", at(1, "10:00"), AI, "fin", "handoff"], ANSWER],
+        {"has_handoff": True, "handoff_after_last_ai": False}),
+    "repeat_contact_within_hours": (
+        [ASK, ANSWER, ["c2", at(3, "10:00"), C, "u1", "message", "Charged again!"]],
+        {"next_contact_conversation_id": "c2", "hours_to_next_contact": pytest.approx(47.9833, 1e-3)}),
+    "ratings": (
+        [ASK, ANSWER, ["c1", at(1, "10:05"), C, "u1", "rating", "", "2"],
+         ["c1", at(1, "10:06"), C, "u1", "rating", "", "4"]],
+        {"min_rating": 2, "last_rating": 4, "n_ratings": 2}),
+    "outbound_without_customer_message": (
+        [["c1", at(1, "09:00"), "bot", "op", "message", "Our prices change next month"],
+         ["c1", at(1, "09:01"), AI, "fin", "message", "Ask me anything!"]],
+        {"no_customer_message": True, "customer_id": None}),
+}
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_fact(name: str, tmp_path: Path, con: duckdb.DuckDBPyConnection) -> None:
+    rows, expected = CASES[name]
+    load_sources(con, [str(write_events(tmp_path / "e.csv", rows))], "canonical")
+    build_facts(con, "facts", FactParams())
+    result = con.execute("SELECT * FROM facts WHERE conversation_id = 'c1'")
+    columns = [d[0] for d in result.description]
+    facts = dict(zip(columns, result.fetchall()[0]))
+    assert {k: facts[k] for k in expected} == expected
+
+
+def test_facts_table_has_exactly_the_documented_columns(tmp_path: Path, con: duckdb.DuckDBPyConnection) -> None:
+    load_sources(con, [str(write_events(tmp_path / "e.csv", [ASK, ANSWER]))], "canonical")
+    build_facts(con, "facts", FactParams())
+    described = con.execute("DESCRIBE facts").fetchall()
+    assert [(n, t) for n, t, *_ in described] == [(f.name, f.sql_type) for f in FACT_COLUMNS]
+
+
+def test_phrase_lists_are_parameters(tmp_path: Path, con: duckdb.DuckDBPyConnection) -> None:
+    rows = [ASK, ANSWER, ["c1", at(1, "10:02"), C, "u1", "message", "merci beaucoup"]]
+    load_sources(con, [str(write_events(tmp_path / "e.csv", rows))], "canonical")
+    build_facts(con, "facts", FactParams(confirmation_phrases=["merci"]))
+    assert con.execute("SELECT customer_confirmed_after_last_ai FROM facts").fetchall() == [(True,)]

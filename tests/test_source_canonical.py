@@ -1,0 +1,107 @@
+"""The canonical format: what warehouse users write themselves."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from auditor.errors import InputError
+from auditor.sources import load_sources
+from tests.conftest import write_csv, write_events
+
+GOOD = [
+    ["c1", "2026-10-01T10:00:00Z", "customer", "u1", "message", "How do I reset my password?"],
+    ["c1", "2026-10-01T12:01:00+02:00", "AI_AGENT", "fin", "message", "Settings > Security."],
+    ["c1", "1790848920", "customer", "u1", "rating", "", "5"],
+]
+
+
+def test_csv_timestamps_in_every_accepted_form_become_utc(tmp_path: Path, con: duckdb.DuckDBPyConnection) -> None:
+    summary = load_sources(con, [str(write_events(tmp_path / "e.csv", GOOD))], "canonical")
+    assert (summary.records_read, summary.events, summary.quarantined) == (3, 3, 0)
+    times = [str(t) for (t,) in con.execute("SELECT created_at FROM events ORDER BY event_id").fetchall()]
+    assert times == ["2026-10-01 10:00:00", "2026-10-01 10:01:00", "2026-10-01 10:02:00"]
+    assert con.execute("SELECT list(actor_role ORDER BY created_at) FROM events").fetchall()[0][0] \
+        == ["customer", "ai_agent", "customer"]
+
+
+def test_bad_rows_go_to_quarantine_with_file_line_field_and_reason(tmp_path: Path, con: duckdb.DuckDBPyConnection) -> None:
+    rows = GOOD + [["c2", "yesterday", "customer", "u2", "message", "hi"],
+                   ["c2", "2026-10-02T10:00:00Z", "robot", "r", "message", "hi"],
+                   ["c2", "2026-10-02T10:00:00Z", "customer", "u2", "message", "hi", "9"],
+                   ["", "2026-10-02T10:00:00Z", "customer", "u2", "message", "hi"]]
+    summary = load_sources(con, [str(write_events(tmp_path / "e.csv", rows))], "canonical")
+    assert summary.records_read == summary.events + summary.quarantined == 7
+    quarantine = con.execute("SELECT source_record, field, reason FROM quarantine ORDER BY 1").fetchall()
+    assert [(r, f) for r, f, _ in quarantine] == [
+        ("line 5", "created_at"), ("line 6", "actor_role"), ("line 7", "rating"),
+        ("line 8", "conversation_id")]
+    assert "cannot parse 'yesterday'" in quarantine[0][2]
+    assert "unknown actor_role 'robot'" in quarantine[1][2]
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".jsonl", ".csv.gz", ".jsonl.gz"])
+def test_parquet_jsonl_and_gzip_read_the_same(tmp_path: Path, suffix: str, con: duckdb.DuckDBPyConnection) -> None:
+    source = write_events(tmp_path / "e.csv", GOOD)
+    target = tmp_path / f"events{suffix}"
+    if suffix == ".parquet":
+        duckdb.execute(f"COPY (SELECT * FROM read_csv('{source}', all_varchar=true)) TO '{target}'")
+    elif suffix.startswith(".jsonl"):
+        header = ["conversation_id", "created_at", "actor_role", "actor_id", "event_type", "body"]
+        lines = [json.dumps(dict(zip(header, row))) for row in GOOD]
+        opener = gzip.open if suffix.endswith(".gz") else open
+        with opener(target, "wt") as handle:
+            handle.write("\n".join(lines) + "\n")
+    else:
+        with open(source, "rb") as src, gzip.open(target, "wb") as dst:
+            shutil.copyfileobj(src, dst)
+    summary = load_sources(con, [str(target)], "auto")
+    assert (summary.events, summary.conversations, summary.inputs[0].format) == (3, 1, "canonical")
+
+
+def test_conversation_table_beside_the_event_log(tmp_path: Path, con: duckdb.DuckDBPyConnection) -> None:
+    events = write_events(tmp_path / "events.csv", GOOD)
+    conversations = write_csv(tmp_path / "conversations.csv",
+                              ["conversation_id", "customer_id", "vendor_state", "is_preview"],
+                              [["c1", "cust-9", "assumed_resolution", "true"]])
+    load_sources(con, [str(events), str(conversations)], "canonical")
+    assert con.execute("SELECT customer_id, vendor_state, is_preview FROM conversations").fetchall() \
+        == [("cust-9", "assumed_resolution", True)]
+
+
+@pytest.mark.parametrize("header, expected", [
+    (["conversation_id", "actor_role", "event_type"], "missing required column 'created_at'"),
+    (["id", "created_at", "actor_role", "event_type"], "missing required column 'conversation_id'"),
+])
+def test_missing_required_column_is_a_one_line_error(tmp_path: Path, header: list[str], expected: str, con: duckdb.DuckDBPyConnection) -> None:
+    path = write_csv(tmp_path / "e.csv", header, [["c1"] * len(header)])
+    with pytest.raises(InputError, match=expected) as info:
+        load_sources(con, [str(path)], "canonical")
+    assert "e.csv" in str(info.value) and "\n" not in str(info.value)
+
+
+def test_file_with_no_valid_row_is_an_error_naming_record_and_field(tmp_path: Path, con: duckdb.DuckDBPyConnection) -> None:
+    path = write_events(tmp_path / "e.csv", [["c1", "04/10/2026 10:00", "customer", "u", "message"]])
+    with pytest.raises(InputError, match=r"e.csv, line 2, field 'created_at': cannot parse"):
+        load_sources(con, [str(path)], "canonical")
+
+
+def test_duplicate_event_ids_are_quarantined_not_double_counted(tmp_path: Path, con: duckdb.DuckDBPyConnection) -> None:
+    path = write_csv(tmp_path / "e.csv", ["conversation_id", "event_id", "created_at", "actor_role", "event_type"],
+                     [["c1", "p1", "2026-10-01T10:00:00Z", "customer", "message"],
+                      ["c1", "p1", "2026-10-01T10:00:00Z", "customer", "message"]])
+    summary = load_sources(con, [str(path)], "canonical")
+    assert (summary.events, summary.quarantined) == (1, 1)
+
+
+def test_missing_file_and_unknown_format(tmp_path: Path, con: duckdb.DuckDBPyConnection) -> None:
+    with pytest.raises(InputError, match="no such file"):
+        load_sources(con, [str(tmp_path / "nope.csv")], "canonical")
+    from auditor.errors import UsageError
+    with pytest.raises(UsageError, match="did you mean 'intercom'"):
+        load_sources(con, [str(tmp_path)], "intercon")
