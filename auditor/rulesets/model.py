@@ -9,6 +9,7 @@ Cross-field checks (duplicate codes, unknown columns in expressions) live in the
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -20,7 +21,8 @@ from auditor.schema import ACTOR_ROLES, EVENT_TYPES, VENDOR_STATES
 ParamValue = bool | int | float | str | list[str]
 
 KEBAB_ID = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
-SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$")
+SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+                    r"(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$")
 SNAKE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 EXAMPLE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 # Shorthand times in examples: "10:05", "10:05:30", "day 3 10:05" (day 1 = EXAMPLE_DAY_ONE).
@@ -49,6 +51,8 @@ def one_of(value: str, allowed: tuple[str, ...]) -> str:
 
 def param_value(value: Any) -> ParamValue:
     """A param value: a number, a string, true/false, or a list of strings."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("expected a finite number (not inf or nan)")
     if isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, list) and all(isinstance(v, str) for v in value):

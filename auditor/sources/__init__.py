@@ -63,6 +63,12 @@ def detect_format(file: InputFile) -> str:
     )
 
 
+def _reject_empty(files: list[InputFile], counts: dict[str, int]) -> None:
+    for file in files:
+        if not counts.get(file.display):
+            raise InputError(file.display, "holds no records", hint="is it the right file?")
+
+
 def load_sources(
     con: duckdb.DuckDBPyConnection, paths: list[str], fmt: str = "auto",
     display: dict | None = None,
@@ -77,6 +83,7 @@ def load_sources(
     provenance: list[InputProvenance] = []
     for name, group in by_format.items():
         counts = adapter(name).load(con, group)
+        _reject_empty(group, counts)
         provenance += [InputProvenance(path=f.display, sha256=f.sha256, format=name,
                                        rows=counts.get(f.display, 0)) for f in group]
     events, conversations, quarantined = finish_ingest(con)

@@ -1,0 +1,81 @@
+"""Rule verdicts: one row per conversation saying whether a rule set counts it, and why not.
+
+The semantics are the same for every rule set (no vendor-specific branches): a conversation is
+counted iff none of the rule set's criteria applies; `reasons` lists the codes of all criteria
+that apply, in file order. A criterion whose expression is NULL does not apply, so a missing
+fact never disputes a conversation by itself.
+"""
+
+from __future__ import annotations
+
+import re
+
+import duckdb
+
+from auditor.engine import sql_string
+from auditor.facts import FactParams
+from auditor.rulesets import loader
+from auditor.rulesets.expressions import CompiledRuleSet, compile_ruleset
+from auditor.rulesets.model import RuleSet
+
+VERDICT_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("conversation_id", "VARCHAR", "The conversation."),
+    ("counted", "BOOLEAN",
+     "True when no criterion applies: billable (vendor) / confirmed (contract)."),
+    ("reasons", "VARCHAR[]",
+     "Codes of the criteria that apply, in rule-set order; empty if counted."),
+    ("evidence", "VARCHAR",
+     "Evidence sentences of the criteria that apply, joined by '; '; else confirmed_evidence."),
+)
+TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
+
+
+def fact_params(ruleset: RuleSet) -> FactParams:
+    """FactParams for `ruleset`: the defaults, overridden by its params of the same name."""
+    return loader.fact_params(ruleset)
+
+
+def evaluate(con: duckdb.DuckDBPyConnection, ruleset: RuleSet, facts_table: str,
+             out_table: str) -> None:
+    """Create `out_table` (VERDICT_COLUMNS), one row per row of `facts_table`, in one query.
+
+    `facts_table` must have been built with `fact_params(ruleset)`.
+    """
+    con.execute(f"CREATE OR REPLACE TABLE {_table(out_table)} AS "
+                + verdict_sql(ruleset, _table(facts_table)))
+
+
+def verdict_sql(ruleset: RuleSet, facts_table: str) -> str:
+    """The SELECT behind `evaluate` (also handy to show a rule set's SQL to a reviewer)."""
+    compiled = compile_ruleset(ruleset)
+    applies = [f"coalesce(({c.condition}), false) AS applies_{n}"
+               for n, c in enumerate(compiled.criteria)]
+    return (f"WITH applies AS (SELECT *, {', '.join(applies)} FROM {_table(facts_table)})\n"
+            f"SELECT conversation_id, {_counted(compiled)} AS counted,\n"
+            f"    {_reasons(compiled)} AS reasons,\n"
+            f"    {_evidence(compiled)} AS evidence\n"
+            f"FROM applies ORDER BY conversation_id")
+
+
+def _counted(compiled: CompiledRuleSet) -> str:
+    return "NOT (" + " OR ".join(f"applies_{n}" for n in range(len(compiled.criteria))) + ")"
+
+
+def _reasons(compiled: CompiledRuleSet) -> str:
+    # One single-element list per criterion that applies, concatenated in file order.
+    lists = [f"CASE WHEN applies_{n} THEN [{sql_string(c.code)}] ELSE [] END"
+             for n, c in enumerate(compiled.criteria)]
+    return "list_concat(CAST([] AS VARCHAR[]), " + ", ".join(lists) + ")"
+
+
+def _evidence(compiled: CompiledRuleSet) -> str:
+    sentences = [f"CASE WHEN applies_{n} THEN {c.evidence} END"
+                 for n, c in enumerate(compiled.criteria)]
+    return (f"CASE WHEN {_counted(compiled)} THEN {compiled.confirmed_evidence} "
+            f"ELSE concat_ws('; ', {', '.join(sentences)}) END")
+
+
+def _table(name: str) -> str:
+    if not TABLE_NAME.match(name):
+        raise ValueError(f"not a plain table name: {name!r}")
+    return name

@@ -1,0 +1,118 @@
+"""The CLI as an ops analyst meets it: exit codes, one-line errors, never a traceback."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.conftest import run_cli, write_csv
+from tests.intercom_builder import conversation, write_jsonl
+
+ASK = (0, "customer", "comment", "Where is my refund?")
+ANSWER = (1, "fin", "comment", "Refunds take 5 days; yours was sent on Monday.")
+TAKEOVER = [ASK, ANSWER, (5, "agent", "comment", "I pushed it through manually."),
+            (20, "fin", "comment", "Is there anything else I can help with?")]
+
+
+@pytest.fixture
+def export(tmp_path: Path) -> Path:
+    return write_jsonl(tmp_path / "export.jsonl", [
+        conversation("good", [ASK, ANSWER]),
+        conversation("takeover", TAKEOVER),
+        conversation("escalated", [ASK, ANSWER, (2, "customer", "comment", "human please"),
+                                   (3, "fin", "assignment", "")], state="escalated"),
+    ])
+
+
+def _bill(tmp_path: Path, header: list[str], rows: list[list[str]]) -> str:
+    return str(write_csv(tmp_path / "bill.csv", header, rows))
+
+
+def _error(args: list[str]) -> str:
+    result = run_cli(args)
+    assert result.exit_code == 2, result.output
+    message = result.stderr.strip()
+    assert message.startswith("Error: ") and "\n" not in message and "Traceback" not in result.output
+    return message
+
+
+def test_clean_bill_exits_0_and_disputes_exit_1(tmp_path: Path, export: Path) -> None:
+    clean = run_cli(["audit", str(export), "--billed", _bill(tmp_path, ["conversation_id"], [["good"]])])
+    assert clean.exit_code == 0 and "disputed" in clean.output
+    disputed = run_cli(["audit", str(export), "--billed",
+                        _bill(tmp_path, ["conversation_id"], [["good"], ["takeover"]])])
+    assert disputed.exit_code == 1 and "human_takeover" in disputed.output
+
+
+def test_id_column_maps_another_header(tmp_path: Path, export: Path) -> None:
+    bill = _bill(tmp_path, ["Conversation ID", "Amount"], [["good", "0.99"]])
+    message = _error(["audit", str(export), "--billed", bill])
+    assert "bill.csv" in message and "--id-column" in message
+    assert run_cli(["audit", str(export), "--billed", bill, "--id-column", "Conversation ID"]).exit_code == 0
+
+
+def test_billed_from_labels_uses_the_vendor_labels(tmp_path: Path, export: Path) -> None:
+    out = tmp_path / "out"
+    result = run_cli(["audit", str(export), "--billed-from-labels", "--out", str(out)])
+    report = json.loads((out / "report.json").read_text())
+    assert report["billed"]["source"] == "labels"
+    assert report["billed"]["items"] == 2  # escalated is not a billed label
+    assert report["disputed"]["by_reason"] == {"human_takeover": 1}
+    assert result.exit_code == 1
+
+
+def test_count_only_invoice_estimates_overbilling_by_reason(tmp_path: Path, export: Path) -> None:
+    out = tmp_path / "out"
+    result = run_cli(["audit", str(export), "--billed-count", "5", "--out", str(out)])
+    count = json.loads((out / "report.json").read_text())["count_only"]
+    assert (count["billed_count"], count["vendor_count"], count["contract_count"]) == (5, 2, 1)
+    assert count["overbilled_items"] == 4 and count["overbilled_amount"] == round(4 * 0.99, 2)
+    assert count["by_reason"] == {"human_takeover": 1, "not_reproduced": 3}
+    assert "over-billing" in result.output
+
+
+def test_ingest_writes_the_canonical_log(tmp_path: Path, export: Path) -> None:
+    out = tmp_path / "events.parquet"
+    result = run_cli(["ingest", str(export), "--out", str(out)])
+    assert result.exit_code == 0
+    roles = duckdb.execute(f"SELECT list(DISTINCT actor_role ORDER BY actor_role) FROM '{out}'").fetchall()[0][0]
+    assert roles == ["ai_agent", "customer", "human_agent"]
+    assert (tmp_path / "events.conversations.parquet").exists()
+
+
+@pytest.mark.parametrize("args, expected", [
+    ([], "exactly one of --billed FILE, --billed-from-labels or --billed-count N"),
+    (["--billed-count", "3", "--billed-from-labels"], "exactly one of"),
+    (["--billed-count", "3", "--period", "2026-10-31..2026-10-01"], "ends before it starts"),
+    (["--billed-count", "3", "--period", "October"], "is not START..END"),
+    (["--billed-count", "3", "--vendor", "intercom-fn"], "did you mean 'intercom-fin'"),
+    (["--billed-count", "3", "--contract", "strikt"], "did you mean 'strict'"),
+])
+def test_usage_errors_are_one_line(export: Path, args: list[str], expected: str) -> None:
+    assert expected in _error(["audit", str(export), *args])
+
+
+def test_bad_billed_lines_name_file_line_and_field(tmp_path: Path, export: Path) -> None:
+    bill = _bill(tmp_path, ["conversation_id", "billed_at"], [["good", "2026-10-02"], ["good", "next tuesday"]])
+    assert _error(["audit", str(export), "--billed", bill]).endswith(
+        "bill.csv, line 3, field 'billed_at': cannot parse 'next tuesday' as a timestamp " \
+        "(ISO 8601 or epoch seconds)")
+
+
+@pytest.mark.parametrize("content, expected", [
+    ('{"type": "conversation", "id": "1"}\n{"type": "conversation", "id": \n', "line 2"),
+    ("", "export.jsonl"),
+])
+def test_broken_exports_are_input_errors(tmp_path: Path, content: str, expected: str) -> None:
+    path = tmp_path / "export.jsonl"
+    path.write_text(content)
+    assert expected in _error(["audit", str(path), "--format", "intercom", "--billed-count", "1"])
+
+
+def test_missing_export_and_unknown_command() -> None:
+    assert "no such file" in _error(["audit", "nowhere.jsonl", "--billed-count", "1"])
+    result = run_cli(["audti"])
+    assert result.exit_code == 2 and "Did you mean 'audit'" in result.output
