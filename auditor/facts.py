@@ -29,6 +29,8 @@ class FactParams(BaseModel):
     human_request_phrases: list[str] = Field(default_factory=lambda: list(HUMAN_REQUEST_PHRASES))
     confirmation_phrases: list[str] = Field(default_factory=lambda: list(CONFIRMATION_PHRASES))
     confirmation_max_chars: int = 80
+    negative_reaction_phrases: list[str] = Field(
+        default_factory=lambda: list(NEGATIVE_REACTION_PHRASES))
 
     def key(self) -> str:
         return self.model_dump_json()
@@ -45,6 +47,12 @@ CONFIRMATION_PHRASES = (
     "cheers", "resolved",
 )
 
+NEGATIVE_REACTION_PHRASES = (
+    "not what i asked", "didn't help", "did not help", "doesn't help", "not helpful", "unhelpful",
+    "useless", "that's wrong", "that is wrong", "doesn't answer", "didn't answer", "not working",
+    "makes no sense", "that's not right",
+)
+
 FACT_PARAMETERS: dict[str, str] = {
     "human_request_phrases":
         "Phrases that, in a customer message, mean the customer asked for a human.",
@@ -52,6 +60,8 @@ FACT_PARAMETERS: dict[str, str] = {
         "Phrases that make a short customer message a confirmation (\"That helped\" included).",
     "confirmation_max_chars":
         "Longest customer message, in characters, that can count as a confirmation.",
+    "negative_reaction_phrases":
+        "Phrases that, in a customer message after the AI's first message, are a negative reaction.",
 }
 
 FACT_COLUMNS: tuple[Fact, ...] = (
@@ -104,6 +114,11 @@ FACT_COLUMNS: tuple[Fact, ...] = (
          "The customer wrote after the AI's last message and not only to confirm."),
     Fact("first_reply_after_last_ai_at", "TIMESTAMP",
          "First customer message after the AI's last message."),
+    Fact("customer_reacted_negatively", "BOOLEAN",
+         "A customer message after the AI's first message contains a negative_reaction_phrase."),
+    Fact("hours_observed_after_last_ai", "DOUBLE",
+         "Hours from the AI's last message to the last event anywhere in the export: how long the "
+         "customer had to come back, as far as the data shows."),
     Fact("reopened", "BOOLEAN", "A reopen event, or a customer message after a close."),
     Fact("reopened_at", "TIMESTAMP", "When it was first reopened."),
     Fact("next_contact_conversation_id", "VARCHAR",
@@ -131,7 +146,8 @@ def phrase_regex(phrases: list[str]) -> str:
 def _sql(params: FactParams) -> str:
     human_re = sql_string(phrase_regex(params.human_request_phrases))
     confirm_re = sql_string(phrase_regex(params.confirmation_phrases))
-    return FACTS_SQL.format(human_re=human_re, confirm_re=confirm_re,
+    negative_re = sql_string(phrase_regex(params.negative_reaction_phrases))
+    return FACTS_SQL.format(human_re=human_re, confirm_re=confirm_re, negative_re=negative_re,
                             max_chars=int(params.confirmation_max_chars))
 
 
@@ -197,7 +213,9 @@ relative AS (
         min(e.created_at) FILTER (e.is_customer_message AND e.created_at > p.last_ai_message_at)
             AS first_reply_after_last_ai_at,
         min(e.created_at) FILTER (e.is_customer_message AND e.created_at > p.first_close_at)
-            AS first_customer_message_after_close_at
+            AS first_customer_message_after_close_at,
+        bool_or(e.is_customer_message AND e.created_at > p.first_ai_message_at
+            AND regexp_matches(e.customer_text, {negative_re})) AS customer_reacted_negatively
     FROM e JOIN per_conversation p USING (conversation_id)
     GROUP BY e.conversation_id
 ),
@@ -238,6 +256,9 @@ base AS (
         coalesce(r.customer_messages_after_last_ai > r.confirmations_after_last_ai, false)
             AS customer_followup_after_last_ai,
         r.first_reply_after_last_ai_at,
+        coalesce(r.customer_reacted_negatively, false) AS customer_reacted_negatively,
+        date_diff('second', p.last_ai_message_at, (SELECT max(last_event_at) FROM per_conversation))
+            / 3600.0 AS hours_observed_after_last_ai,
         coalesce(p.n_reopen_events, 0) > 0 OR r.first_customer_message_after_close_at IS NOT NULL
             AS reopened,
         least(p.first_reopen_at, r.first_customer_message_after_close_at) AS reopened_at,

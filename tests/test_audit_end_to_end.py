@@ -32,6 +32,8 @@ CONVERSATIONS = [
                  delivered_as="automated"),
     conversation("quick-reply", [ASK, ANSWER, (2, "customer", "quick_reply", "That helped 👍")],
                  state="confirmed_resolution"),
+    # The export runs to the end of the month, so Fin's answers above are past the 24 h wait.
+    conversation("late", [ASK, ANSWER], customer="9", day=29, state=None),
     conversation("escalated", [ASK, ANSWER, (2, "customer", "comment", "Can I speak to a real person?"),
                                (3, "fin", "assignment", ""), (9, "agent", "comment", "Sorted.")],
                  state="escalated"),

@@ -24,6 +24,8 @@ def export(tmp_path: Path) -> Path:
         conversation("takeover", TAKEOVER),
         conversation("escalated", [ASK, ANSWER, (2, "customer", "comment", "human please"),
                                    (3, "fin", "assignment", "")], state="escalated"),
+        # the export runs to the month's end, past Fin's 24 h wait for the conversations above
+        conversation("late", [ASK, ANSWER], customer="9", day=29, state=None),
     ])
 
 

@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parents[1]
 STRICT_CODES = ["no_ai_answer", "human_takeover", "handoff_requested", "reopened",
                 "repeat_contact", "negative_feedback", "no_customer_message", "preview"]
 INTERCOM_CODES = ["no_ai_answer", "further_help_requested", "escalated", "negative_feedback",
-                  "preview", "customer_returned"]
+                  "preview", "pending", "customer_returned"]
 
 MINIMAL = """
 id = "mini"

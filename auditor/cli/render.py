@@ -29,6 +29,7 @@ def summary_lines(report: Report) -> list[str]:
     lines.append(_row("unverifiable (not in export)", report.unverifiable.items,
                       float(report.unverifiable.amount), b.items))
     lines += ["", *reproduction_lines(report), *ingest_lines(report)]
+    lines += [f"Note: {note}" for note in report.notes]
     return lines
 
 

@@ -50,6 +50,7 @@ def build_report(con: duckdb.DuckDBPyConnection, request: AuditRequest, vendor: 
         ingest=Ingest(records_read=ingest.records_read, events=ingest.events,
                       conversations=ingest.conversations, quarantined=ingest.quarantined),
         reasons=glossary,
+        notes=_notes(request, vendor, price),
         provenance=Provenance(tool_version=__version__, inputs=ingest.inputs, billed=billed_input,
                               rulesets=[_ruleset_provenance(vendor, "vendor"),
                                         _ruleset_provenance(contract, "contract")]),
@@ -97,6 +98,20 @@ def _count_only(con: duckdb.DuckDBPyConnection, request: AuditRequest,
     return CountOnly(billed_count=billed, vendor_count=vendor_count, contract_count=contract_count,
                      overbilled_items=over, overbilled_amount=float(round(_amount(over, price), 2)),
                      unexplained_items=unexplained, by_reason=by_reason)
+
+
+def _notes(request: AuditRequest, vendor: RuleSet, price: Decimal | None) -> list[str]:
+    notes = []
+    if request.unit_price is not None and price != request.unit_price:
+        notes.append(f"--unit-price {request.unit_price} was not used: rule set '{vendor.id}' sets "
+                     f"the unit price {price}; put an amount column in the billed list to price "
+                     "lines differently.")
+    if price is None:
+        notes.append("No unit price: lines without an amount count as $0. Pass --unit-price.")
+    if request.period is None:
+        notes.append("No --period given: billed_at was not checked and reproduction covers the "
+                     "whole export.")
+    return notes
 
 
 def _amount(items: int, price: Decimal | None) -> Decimal:

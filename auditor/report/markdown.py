@@ -18,7 +18,8 @@ def _pct(part: int, whole: int) -> str:
 
 
 def render_markdown(con: duckdb.DuckDBPyConnection, report: Report) -> str:
-    sections = [_headline(report), _status_table(report), _reasons_table(report),
+    notes = "\n".join(f"> Note: {n}" for n in report.notes)
+    sections = [_headline(report), notes, _status_table(report), _reasons_table(report),
                 _reproduction(report), _examples(con, report), _provenance(report)]
     return "\n\n".join(s for s in sections if s) + "\n"
 

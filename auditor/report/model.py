@@ -103,6 +103,7 @@ class Report(BaseModel):
     count_only: CountOnly | None
     ingest: Ingest
     reasons: dict[str, str] = Field(description="Every reason code that can appear, with its summary.")
+    notes: list[str] = Field(description="Things the reader should know about how figures were made.")
     provenance: Provenance
 
     @property

@@ -92,7 +92,8 @@ def _batches(staged: list[_Staged]) -> list[list[_Staged]]:
     so no fact crosses from one example to another, repeat contacts included)."""
     groups: dict[str, list[_Staged]] = {}
     for item in staged:
-        groups.setdefault(json.dumps(item.example.params, sort_keys=True), []).append(item)
+        key = json.dumps([item.example.params, item.example.export_end.isoformat()], sort_keys=True)
+        groups.setdefault(key, []).append(item)
     return list(groups.values())
 
 
@@ -104,6 +105,7 @@ def _run_batch(ruleset: RuleSet, batch: list[_Staged]) -> list[ExampleResult]:
         con.execute("SET threads = 1")  # a few dozen rows: starting threads costs more
         for item in batch:
             _stage(con, item)
+        _stage_export_end(con, first)
         finish_ingest(con)
         build_facts(con, "facts", fact_params(effective))
         evaluate(con, effective, "facts", "verdicts")
@@ -135,6 +137,13 @@ def _stage(con: duckdb.DuckDBPyConnection, item: _Staged) -> None:
     if conversations:
         con.executemany(f"INSERT INTO stage_conversations VALUES ({', '.join(['?'] * 9)})",
                         conversations)
+
+
+def _stage_export_end(con: duckdb.DuckDBPyConnection, item: _Staged) -> None:
+    """One system event in a conversation of its own marks when the example's export ends."""
+    end = item.example.export_end
+    con.execute("INSERT INTO stage_events VALUES (?, NULL, ?, 'system', NULL, 'other', NULL, NULL, "
+                "?, NULL, ?, 'export_end', 0)", ["__export_end__", end, end.isoformat(), item.origin])
 
 
 def _event_row(item: _Staged, index: int) -> tuple[Any, ...]:

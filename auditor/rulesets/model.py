@@ -196,7 +196,17 @@ class Example(Strict):
     conversations: list[ExampleConversation] = Field(default_factory=list)
     params: dict[str, Any] = Field(default_factory=dict)
     target: str = "c1"
+    # The example's export is taken at this time (the month's end unless said otherwise), so
+    # windows that wait for the customer (exit_after_hours) see the time a real export would.
+    export_end: datetime = datetime(2026, 10, 31, 23, 59)
     expect: Expectation
+
+    @field_validator("export_end", mode="before")
+    @classmethod
+    def check_export_end(cls, value: Any) -> datetime:
+        if not isinstance(value, str | datetime):
+            raise ValueError("expected a time such as \"day 3 09:00\" or ISO 8601")
+        return parse_example_time(value)
 
     @field_validator("name")
     @classmethod

@@ -1,0 +1,272 @@
+"""`--format intercom`: Intercom conversations as the REST API returns them (2.11 - 2.16, Preview).
+
+Inputs, each optionally gzip-compressed: one conversation per .json file, a JSON array of
+conversations, a `conversation.list` page, JSONL (one conversation or page per line), and
+Airbyte source-intercom records (`{"stream", "data"}`), whose `conversation_parts` stream is
+joined to its conversations by `conversation_id`.
+
+What becomes what is the table MAPPING below; docs/intercom-mapping.md carries the same table
+(a test keeps them equal) and the quarantine rules. Python only reads file heads (to pick
+DuckDB's JSON format) and builds SQL; DuckDB reads each file once and does all the mapping.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+
+import duckdb
+
+from auditor.engine import sql_string
+from auditor.errors import InputError
+from auditor.sources import intercom_sql as sql
+from auditor.sources.files import InputFile
+from auditor.sources.intercom_sql import Rule
+
+FORMAT = "intercom"
+HEAD_BYTES = 1 << 16
+JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")
+CONVERSATION_TYPES = ("conversation", "conversation.list")
+AIRBYTE_CONVERSATION_STREAMS = ("conversations", "conversation_parts")
+# Other source-intercom streams count as Intercom (for --format auto) by their object type.
+AIRBYTE_OBJECT_TYPES = ("activity_log", "admin", "company", "contact", "data_attribute",
+                        "segment", "tag", "team", "ticket")
+# Above this size an invalid single-document file is reported without a line number.
+MAX_DIAGNOSE_BYTES = 256 << 20
+
+_ANY, _OTHER, _AI = "(any)", "(other)", "AI flag true"
+MAPPING: tuple[Rule, ...] = (
+    # The conversation row.
+    Rule("id", _ANY, "conversation_id", "(as text)"),
+    Rule("contacts.contacts[0].id", _ANY, "customer_id", "(copied)"),
+    Rule("source.author.id", _ANY, "customer_id", "(copied)", "no contacts, customer author"),
+    Rule("channel.initial", _ANY, "channel", "(copied)", "also on every event"),
+    Rule("source.type", _ANY, "channel", "(copied)", "no channel.initial"),
+    Rule("ai_agent.resolution_state", _ANY, "vendor_label", "(copied)"),
+    Rule("ai_agent.resolution_state", "assumed_resolution", "vendor_state", "assumed_resolution"),
+    Rule("ai_agent.resolution_state", "confirmed_resolution", "vendor_state",
+         "confirmed_resolution"),
+    Rule("ai_agent.resolution_state", "escalated", "vendor_state", "escalated"),
+    Rule("ai_agent.resolution_state", "negative_feedback", "vendor_state", "negative_feedback"),
+    Rule("ai_agent.resolution_state", "procedure_handoff", "vendor_state", "procedure_handoff"),
+    Rule("ai_agent.resolution_state", "routed_to_team", "vendor_state", "escalated"),
+    Rule("ai_agent.resolution_state", "abandoned", "vendor_state", "negative_feedback"),
+    Rule("ai_agent.resolution_state", _OTHER, "vendor_state", "(null)"),
+    Rule("ai_agent.source_type", "fin_preview", "is_preview", "true"),
+    Rule("ai_agent.source_type", "workflow_preview", "is_preview", "true"),
+    Rule("ai_agent.source_type", _OTHER, "is_preview", "false"),
+    # Who acted: the first event (the conversation's source message) ...
+    Rule("source.delivered_as", "customer_initiated", "actor_role", "customer"),
+    Rule("source.delivered_as", "admin_initiated", "actor_role", "human_agent"),
+    Rule("source.delivered_as", "automated", "actor_role", "bot"),
+    Rule("source.delivered_as", "campaigns_initiated", "actor_role", "bot"),
+    Rule("source.delivered_as", "operator_initiated", "actor_role", "bot"),
+    Rule("source.delivered_as", _OTHER, "actor_role", "(author role)"),
+    # ... and every part, by its author (first matching row wins).
+    Rule("author.type", "user", "actor_role", "customer"),
+    Rule("author.type", "lead", "actor_role", "customer"),
+    Rule("author.type", "contact", "actor_role", "customer"),
+    Rule("author.type", "admin", "actor_role", "ai_agent", _AI),
+    Rule("author.type", "bot", "actor_role", "ai_agent", _AI),
+    Rule("author.type", "team", "actor_role", "ai_agent", _AI),
+    Rule("author.type", "bot", "actor_role", "bot", "AI flag false"),
+    Rule("author.type", "bot", "actor_role", "ai_agent", "no AI flag, AI in conversation"),
+    Rule("author.type", "bot", "actor_role", "bot"),
+    Rule("author.type", "admin", "actor_role", "human_agent"),
+    Rule("author.type", "team", "actor_role", "human_agent"),
+    Rule("author.type", "(missing)", "actor_role", "system"),
+    Rule("author.type", _OTHER, "actor_role", "(verbatim)"),
+    Rule("author.id", _ANY, "actor_id", "(copied)"),
+    # What happened.
+    Rule("source", _ANY, "event_type", "message", "first event, event_id 'source'"),
+    Rule("source.body", _ANY, "body", "(text)", "source.subject when the body is empty"),
+    Rule("conversation_parts[].id", _ANY, "event_id", "(as text)"),
+    Rule("part_type", "comment", "event_type", "message"),
+    Rule("part_type", "quick_reply", "event_type", "message"),
+    Rule("part_type", "note", "event_type", "note"),
+    Rule("part_type", "*assignment*", "event_type", "handoff",
+         "routed to a teammate by AI or bot"),
+    Rule("part_type", "*assignment*", "event_type", "assignment"),
+    Rule("part_type", "assign_and_reopen", "event_type", "reopen"),
+    Rule("part_type", "close", "event_type", "close"),
+    Rule("part_type", "open", "event_type", "reopen", "after a close"),
+    Rule("part_type", _OTHER, "event_type", "other"),
+    Rule("body", _ANY, "body", "(text)", "quick reply options when the body is empty"),
+    Rule("created_at", _ANY, "created_at", "(unix seconds)", "raw kept in created_at_raw"),
+    Rule("conversation_rating.rating", _ANY, "rating", "(copied)",
+         "rating event by the customer at conversation_rating.created_at"),
+    Rule("ai_agent.rating", _ANY, "rating", "(copied)",
+         "rating event by the customer at ai_agent.updated_at"),
+)
+
+
+def customer_types() -> list[str]:
+    return [r.value for r in MAPPING if r.field == "author.type" and r.result == "customer"]
+
+
+def sniff(file: InputFile) -> bool:
+    """JSON whose first record is a conversation, a conversation.list or an Airbyte record."""
+    if file.data_suffix not in JSON_SUFFIXES:
+        return False
+    record = _first_record(_head_text(file))
+    return record is not None and _is_intercom(record)
+
+
+def load(con: duckdb.DuckDBPyConnection, files: list[InputFile]) -> dict[str, int]:
+    try:
+        for statement in [*sql.macros(list(MAPPING)), sql.raw_table_ddl(), sql.FILES_DDL]:
+            con.execute(statement)
+        for file_no, file in enumerate(files):
+            _read_file(con, file_no, file)
+        _check_intercom(con)
+        counts = _map_records(con, files)
+    finally:
+        for statement in sql.cleanup():
+            con.execute(statement)
+    return {file.display: counts.get(file.display, 0) for file in files}
+
+
+def _head_text(file: InputFile) -> str:
+    return file.head(HEAD_BYTES).decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
+
+
+def _first_record(text: str) -> dict | None:
+    """The first JSON object in a file head; for a head that ends inside it, its first keys."""
+    text = text[1:].lstrip() if text.startswith("[") else text
+    try:
+        value, _ = json.JSONDecoder().raw_decode(text)
+    except ValueError:
+        hint = re.search(r'"(type|stream)"\s*:\s*"([^"]*)"', text)
+        return {hint.group(1): hint.group(2)} if text.startswith("{") and hint else None
+    return value if isinstance(value, dict) else None
+
+
+def _is_intercom(record: dict) -> bool:
+    if record.get("type") in CONVERSATION_TYPES:
+        return True
+    if "conversation_parts" in record or {"source", "id"} <= record.keys():
+        return True
+    airbyte = record.get("record") if record.get("type") == "RECORD" else record
+    if not isinstance(airbyte, dict) or "stream" not in airbyte:
+        return False
+    data = airbyte.get("data")
+    return airbyte["stream"] in AIRBYTE_CONVERSATION_STREAMS or (
+        isinstance(data, dict) and data.get("type") in AIRBYTE_OBJECT_TYPES)
+
+
+def _json_format(file: InputFile) -> tuple[str, str]:
+    """(DuckDB read_json format, how records are named) from the file head. Records of a .json
+    file are "record n" even when it holds one record per line (a minified API response)."""
+    if file.data_suffix != ".json":
+        return "newline_delimited", "line"
+    text = _head_text(file)
+    if text.startswith("["):
+        return "array", "record"
+    first_line, newline, _ = text.partition("\n")
+    if not newline or _is_json(first_line):
+        return "newline_delimited", "record"
+    return "unstructured", "record"  # a pretty-printed document
+
+
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _read_file(con: duckdb.DuckDBPyConnection, file_no: int, file: InputFile) -> None:
+    json_format, unit = _json_format(file)
+    base = con.execute("SELECT count(*) FROM ic_raw").fetchone()[0]  # type: ignore[index]
+    try:
+        con.execute(sql.read_raw(file_no, str(file.path), json_format))
+    except duckdb.Error as exc:
+        raise _read_error(con, file, json_format, exc) from exc
+    # Rows keep file order, so rowid - base + 1 is the record's line (or index) in its file.
+    con.execute("INSERT INTO ic_files VALUES (?, ?, ?, ?)", [file_no, file.display, unit, base])
+
+
+def _read_error(con: duckdb.DuckDBPyConnection, file: InputFile, json_format: str,
+                exc: duckdb.Error) -> InputError:
+    """DuckDB's reader error as one line naming the file, the line or record, and the problem."""
+    message = str(exc).strip().splitlines()[0]
+    if malformed := re.search(r"Malformed JSON.*?: (.*?)\.?\s*$", message):
+        line = _bad_line(con, file, json_format)
+        return InputError(file.display, f"invalid JSON ({malformed.group(1)})",
+                          record=f"line {line}" if line else None)
+    if shape := re.search(r"JSON transform error.*?: (.*)$", message):
+        number, field = _shape_problem(con, file, json_format)
+        return InputError(file.display, f"unexpected JSON shape ({shape.group(1)})",
+                          record=number, field=field,
+                          hint="the field does not have the type Intercom's API documents")
+    detail = re.sub(r"^[\w ]*Error: ", "", message)
+    if isinstance(exc, duckdb.IOException):
+        return InputError(file.display, f"cannot be read ({detail})")
+    return InputError(file.display, f"cannot be read as Intercom JSON ({detail})")
+
+
+# Diagnosis runs only after a read failed, so it may read the file again.
+
+def _bad_line(con: duckdb.DuckDBPyConnection, file: InputFile, json_format: str) -> int | None:
+    """The first invalid line: per line in SQL for JSONL, by Python's parser for a document."""
+    if json_format != "newline_delimited":
+        return _document_error_line(file)
+    query = (f"SELECT min(n) FROM {sql.numbered_lines(str(file.path))} "
+             f"WHERE trim(coalesce(line, '')) <> '' AND NOT json_valid(line)")
+    try:
+        return con.execute(query).fetchone()[0]  # type: ignore[index]
+    except duckdb.Error:
+        return None
+
+
+def _shape_problem(con: duckdb.DuckDBPyConnection, file: InputFile,
+                   json_format: str) -> tuple[str | None, str | None]:
+    """(record, field) of the first value whose JSON type is not the documented one."""
+    unit = "line" if file.data_suffix != ".json" else "record"
+    try:
+        row = con.execute(sql.shape_problem(str(file.path), json_format)).fetchone()
+    except duckdb.Error:
+        return None, None
+    return (f"{unit} {row[0]}", row[1] or None) if row else (None, None)
+
+
+def _document_error_line(file: InputFile) -> int | None:
+    """The line of the first JSON syntax error in a whole document, by Python's parser."""
+    if file.path.stat().st_size > MAX_DIAGNOSE_BYTES:
+        return None
+    opener = gzip.open if file.gzipped else open
+    try:
+        with opener(file.path, "rt", encoding="utf-8", errors="replace") as handle:
+            json.load(handle)
+    except json.JSONDecodeError as exc:
+        return exc.lineno
+    except (OSError, EOFError):
+        return None
+    return None
+
+
+def _check_intercom(con: duckdb.DuckDBPyConnection) -> None:
+    """A file none of whose records looks like Intercom is the wrong file, not bad records."""
+    row = con.execute(sql.NOT_INTERCOM).fetchone()
+    if row:
+        raise InputError(row[0], "not an Intercom conversation export", record=f"{row[1]} 1",
+                         hint="expected objects with \"type\": \"conversation\", conversation.list "
+                              "pages or Airbyte source-intercom records; event logs you wrote "
+                              "yourself are --format canonical")
+
+
+def _map_records(con: duckdb.DuckDBPyConnection, files: list[InputFile]) -> dict[str, int]:
+    customers = customer_types()
+    statements = [sql.DERIVED, sql.RECORDS_VIEW, sql.conversations_insert(customers),
+                  sql.SOURCE_EVENTS, sql.PARTS_DDL, sql.INLINE_PARTS, sql.AIRBYTE_PARTS,
+                  sql.PART_EVENTS, sql.ratings_insert(customers), sql.QUARANTINE]
+    try:
+        for statement in statements:
+            con.execute(statement)
+        return dict(con.execute(sql.COUNTS).fetchall())
+    except duckdb.Error as exc:  # a value no mapping rule expected; never a raw traceback
+        names = files[0].display + (f" (and {len(files) - 1} more)" if len(files) > 1 else "")
+        raise InputError(names, f"cannot be mapped to events "
+                                f"({str(exc).strip().splitlines()[0]})") from exc

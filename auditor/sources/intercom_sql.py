@@ -1,0 +1,458 @@
+"""SQL for the Intercom adapter: the JSON shape DuckDB reads, and the statements that map it.
+
+Everything here is text; `auditor.sources.intercom` decides which files to read and runs it.
+The flow, all set-based:
+
+    ic_raw      one typed row per top-level JSON record, every input file (read once)
+    ic_derived  conversations unnested from conversation.list pages, Airbyte records typed
+    ic_records  (view) one row per record: a conversation, an Airbyte part, or a quarantine case
+    -> stage_conversations, stage_events (source message, parts, ratings), quarantine
+
+Only the fields the mapping needs are typed; everything else in the JSON is skipped by the
+reader. Leaves are VARCHAR (ids, timestamps and flags arrive as numbers or strings depending on
+API version and exporter) and polymorphic fields are JSON, so a real export rarely fails to read.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import NamedTuple
+
+from auditor.engine import sql_string
+
+# Shapes as json_transform structures (dict = object, [x] = array of x, str = DuckDB type).
+AUTHOR: dict = {"type": "VARCHAR", "id": "VARCHAR", "from_ai_agent": "VARCHAR",
+                "is_ai_answer": "VARCHAR"}
+PART: dict = {
+    "id": "VARCHAR", "part_type": "VARCHAR", "body": "VARCHAR", "created_at": "VARCHAR",
+    "assigned_to": "JSON", "author": AUTHOR,
+    "metadata": {"quick_reply_options": [{"text": "VARCHAR", "uuid": "VARCHAR"}],
+                 "quick_reply_uuid": "VARCHAR"},
+}
+CONVERSATION: dict = {
+    "type": "VARCHAR", "id": "VARCHAR", "created_at": "VARCHAR", "updated_at": "VARCHAR",
+    "source": {"type": "VARCHAR", "delivered_as": "VARCHAR", "subject": "VARCHAR",
+               "body": "VARCHAR", "author": AUTHOR},
+    "contacts": {"contacts": [{"id": "VARCHAR"}]},
+    "channel": "JSON",
+    "ai_agent_participated": "VARCHAR",
+    "ai_agent": {"source_type": "VARCHAR", "resolution_state": "VARCHAR", "rating": "VARCHAR",
+                 "rating_remark": "VARCHAR", "created_at": "VARCHAR", "updated_at": "VARCHAR"},
+    "conversation_rating": {"rating": "VARCHAR", "remark": "VARCHAR", "created_at": "VARCHAR",
+                            "contact": {"id": "VARCHAR"}},
+    "conversation_parts": {"conversation_parts": [PART]},
+}
+# Top-level columns of one input record: a conversation, a conversation.list page, or an Airbyte
+# record (bare `{"stream", "data"}` or wrapped in the protocol's `{"type": "RECORD", "record"}`).
+RAW: dict = {**CONVERSATION, "conversations": [CONVERSATION], "stream": "VARCHAR", "data": "JSON",
+             "record": {"stream": "VARCHAR", "data": "JSON"}}
+CONVERSATION_FIELDS = tuple(k for k in CONVERSATION if k != "conversation_parts")
+# Parts of record n sort before those of record n + 1: source_ord = record ordinal * 2^20 + part.
+PART_SHIFT = 1 << 20
+
+
+class Rule(NamedTuple):
+    """One row of the mapping table (docs/intercom-mapping.md).
+
+    value: a literal, `*x*` (contains x), `(missing)`, `(other)` (the ELSE branch) or `(any)`
+    (a field copied as it is: documented here, written out in the statements below).
+    when: a condition name from CONDITIONS, or "" for none (free text on `(any)` rows).
+    """
+
+    field: str
+    value: str
+    column: str
+    result: str
+    when: str = ""
+
+
+def sql_type(shape: object) -> str:
+    if isinstance(shape, dict):
+        return "STRUCT(" + ", ".join(f'"{k}" {sql_type(v)}' for k, v in shape.items()) + ")"
+    if isinstance(shape, list):
+        return sql_type(shape[0]) + "[]"
+    return str(shape)
+
+
+def raw_table_ddl() -> str:
+    columns = ", ".join(f'"{k}" {sql_type(v)}' for k, v in RAW.items())
+    return f"CREATE OR REPLACE TEMP TABLE ic_raw (file_no INTEGER, {columns})"
+
+
+def read_raw(file_no: int, path: str, json_format: str) -> str:
+    """Append one file to ic_raw: one read, with explicit types (no sampling, no guessing)."""
+    columns = "{" + ", ".join(f"{sql_string(k)}: {sql_string(sql_type(v))}"
+                              for k, v in RAW.items()) + "}"
+    # A whole conversation.list page is one object; DuckDB's default limit (16 MB) fits lines.
+    limit = f", maximum_object_size = {256 << 20}" if json_format == "unstructured" else ""
+    return (f"INSERT INTO ic_raw BY NAME SELECT {file_no} AS file_no, * FROM read_json("
+            f"{sql_string(path)}, format = '{json_format}', columns = {columns}{limit})")
+
+
+def case_sql(rules: list[Rule], subject: str, conditions: dict[str, str],
+             results: dict[str, str]) -> str:
+    """A CASE expression over `subject`, one WHEN per rule in table order."""
+    whens, default = [], "NULL"
+    for rule in rules:
+        result = results.get(rule.result, sql_string(rule.result))
+        if rule.value == "(other)":
+            default = result
+            continue
+        test = _match(subject, rule.value)
+        if rule.when:
+            test += f" AND ({conditions[rule.when]})"
+        whens.append(f"WHEN {test} THEN {result}")
+    return "CASE " + " ".join(whens) + f" ELSE {default} END"
+
+
+def _match(subject: str, value: str) -> str:
+    if value == "(missing)":
+        return f"{subject} IS NULL"
+    if value.startswith("*") and value.endswith("*"):
+        return f"{subject} LIKE {sql_string('%' + value.strip('*') + '%')}"
+    return f"{subject} = {sql_string(value)}"
+
+
+# Condition names used in the table's `when` column, over the macro parameters below.
+CONDITIONS: dict[str, str] = {
+    "AI flag true": "ai_flag",
+    "AI flag false": "NOT ai_flag",
+    "no AI flag, AI in conversation": "ai_flag IS NULL AND ai_on",
+    "routed to a teammate by AI or bot": "role IN ('ai_agent', 'bot') AND routed",
+    "after a close": "after_close",
+}
+
+# Entities Intercom's HTML bodies use; &amp; last so "&amp;lt;" decodes to "&lt;", not "<".
+ENTITIES = (("&nbsp;", " "), ("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&#34;", '"'),
+            ("&#39;", "'"), ("&#x27;", "'"), ("&apos;", "'"), ("&amp;", "&"))
+
+
+def _text_macro() -> str:
+    """HTML body -> plain text: tags (with the spaces around them) become one space, common
+    entities are decoded. May return '': callers apply nullif to the computed column, because a
+    macro argument used twice is computed twice (and this is the costliest expression here)."""
+    expr = r"regexp_replace(s, '\s*<[^>]*>\s*', ' ', 'g')"
+    for entity, char in ENTITIES:
+        expr = f"replace({expr}, {sql_string(entity)}, {sql_string(char)})"
+    return f"trim({expr})"
+
+
+def macros(rules: list[Rule]) -> list[str]:
+    """Temporary macros; the CASE bodies are generated from the mapping table."""
+    def by(field: str, column: str) -> list[Rule]:
+        return [r for r in rules if r.field == field and r.column == column and r.value != "(any)"]
+
+    role = case_sql(by("author.type", "actor_role"), "author_type", CONDITIONS,
+                    {"(verbatim)": "author_type"})
+    first_role = case_sql(by("source.delivered_as", "actor_role"), "delivered_as", CONDITIONS,
+                          {"(author role)": "author_role"})
+    event_type = case_sql(by("part_type", "event_type"), "part_type", CONDITIONS, {})
+    state = case_sql(by("ai_agent.resolution_state", "vendor_state"), "state", CONDITIONS,
+                     {"(null)": "NULL"})
+    preview = case_sql(by("ai_agent.source_type", "is_preview"), "source_type", CONDITIONS, {})
+    return [
+        f"CREATE OR REPLACE TEMP MACRO ic_text(s) AS {_text_macro()}",
+        "CREATE OR REPLACE TEMP MACRO ic_ai_flag(from_ai, is_ai) AS CASE "
+        "WHEN lower(from_ai) = 'true' OR lower(is_ai) = 'true' THEN true "
+        "WHEN from_ai IS NOT NULL OR is_ai IS NOT NULL THEN false END",
+        "CREATE OR REPLACE TEMP MACRO ic_ai_on(participated, ai_agent) AS "
+        "coalesce(lower(participated) = 'true', false) OR ai_agent IS NOT NULL",
+        f"CREATE OR REPLACE TEMP MACRO ic_role(author_type, ai_flag, ai_on) AS {role}",
+        f"CREATE OR REPLACE TEMP MACRO ic_first_role(delivered_as, author_role) AS {first_role}",
+        f"CREATE OR REPLACE TEMP MACRO ic_event_type(part_type, role, routed, after_close) AS "
+        f"{event_type}",
+        f"CREATE OR REPLACE TEMP MACRO ic_vendor_state(state) AS {state}",
+        f"CREATE OR REPLACE TEMP MACRO ic_is_preview(source_type) AS CAST({preview} AS BOOLEAN)",
+        ROUTED_MACRO,
+        "CREATE OR REPLACE TEMP MACRO ic_channel(channel, source_type) AS coalesce(CASE "
+        "json_type(channel) WHEN 'OBJECT' THEN channel ->> '$.initial' "
+        "WHEN 'VARCHAR' THEN channel ->> '$' END, source_type)",
+    ]
+
+
+# assigned_to is an object {type, id} in the API and may be a bare id string in Airbyte exports.
+ROUTED_MACRO = """
+CREATE OR REPLACE TEMP MACRO ic_routed(assigned_to) AS CASE
+    WHEN assigned_to IS NULL OR json_type(assigned_to) = 'NULL' THEN false
+    WHEN json_type(assigned_to) = 'OBJECT' THEN coalesce(
+        (assigned_to ->> '$.type') IN ('admin', 'team')
+        AND coalesce(assigned_to ->> '$.id', '') NOT IN ('', '0'), false)
+    ELSE coalesce(assigned_to ->> '$', '') NOT IN ('', '0', 'nobody_admin')
+END
+"""
+
+
+def _fields(prefix: str) -> str:
+    return ", ".join(f'{prefix}."{k}"' for k in CONVERSATION_FIELDS)
+
+
+FILES_DDL = ("CREATE OR REPLACE TEMP TABLE ic_files (file_no INTEGER, source_file VARCHAR, "
+             "unit VARCHAR, base BIGINT)")
+
+# Conversations inside conversation.list pages, and Airbyte records, typed like plain records.
+# A page's k-th conversation is "record k" ("line n, record k" when pages are JSONL lines).
+DERIVED = f"""
+CREATE OR REPLACE TEMP TABLE ic_derived AS
+WITH numbered AS (
+    SELECT r.*, f.source_file, f.unit, r.rowid - f.base + 1 AS n
+    FROM ic_raw r JOIN ic_files f USING (file_no)
+    WHERE r.conversations IS NOT NULL OR r.stream IS NOT NULL OR r.record IS NOT NULL
+),
+pages AS (
+    SELECT file_no, source_file, unit, n, unnest(conversations) AS c,
+           generate_subscripts(conversations, 1) AS k
+    FROM numbered WHERE stream IS NULL AND record IS NULL
+),
+airbyte AS (
+    SELECT file_no, source_file, unit, n, coalesce(stream, record.stream) AS stream,
+           coalesce(data, record.data) AS data
+    FROM numbered WHERE stream IS NOT NULL OR record IS NOT NULL
+),
+typed AS (
+    SELECT *,
+        CASE WHEN stream = 'conversations'
+             THEN json_transform(data, {sql_string(json.dumps(CONVERSATION))}) END AS c,
+        CASE WHEN stream = 'conversation_parts'
+             THEN json_transform(data, {sql_string(json.dumps(PART))}) END AS p
+    FROM airbyte
+)
+SELECT file_no, source_file, n * {PART_SHIFT} + k AS rec_ord,
+       CASE WHEN unit = 'line' THEN 'line ' || n || ', ' WHEN n > 1 THEN 'document ' || n || ', '
+            ELSE '' END || 'record ' || k AS label,
+       NULL::VARCHAR AS stream, {_fields("c")}, c.conversation_parts.conversation_parts AS parts,
+       NULL::VARCHAR AS conv_ref
+FROM pages
+UNION ALL
+SELECT file_no, source_file, n, unit || ' ' || n, stream, {_fields("c")},
+       CASE WHEN p IS NOT NULL THEN [p] ELSE c.conversation_parts.conversation_parts END,
+       CASE WHEN stream = 'conversation_parts' THEN data ->> '$.conversation_id' END
+FROM typed
+"""
+
+# One row per record read. problem_field/reason are set for records that cannot be conversations.
+RECORDS_VIEW = f"""
+CREATE OR REPLACE TEMP VIEW ic_records AS
+WITH records AS (
+    SELECT r.file_no, f.source_file, r.rowid - f.base + 1 AS rec_ord,
+           f.unit || ' ' || (r.rowid - f.base + 1) AS label, NULL::VARCHAR AS stream,
+           {_fields("r")}, r.conversation_parts.conversation_parts AS parts,
+           NULL::VARCHAR AS conv_ref
+    FROM ic_raw r JOIN ic_files f USING (file_no)
+    WHERE r.conversations IS NULL AND r.stream IS NULL AND r.record IS NULL
+      AND r.type IS DISTINCT FROM 'conversation.list'
+    UNION ALL
+    SELECT * FROM ic_derived
+),
+checked AS (
+    SELECT *, CASE
+        WHEN stream NOT IN ('conversations', 'conversation_parts') THEN 'stream'
+        WHEN stream = 'conversation_parts' THEN
+            CASE WHEN coalesce(trim(conv_ref), '') = '' THEN 'conversation_id' END
+        WHEN type IS NOT NULL AND type <> 'conversation' THEN 'type'
+        WHEN id IS NULL OR trim(id) = '' THEN 'id'
+    END AS problem_field
+    FROM records
+)
+SELECT *,
+    CASE problem_field
+        WHEN 'stream' THEN 'airbyte stream ''' || stream || ''' is not a conversation record'
+        WHEN 'conversation_id' THEN 'conversation part has no conversation_id'
+        WHEN 'type' THEN 'record of type ''' || type || ''' is not a conversation'
+        WHEN 'id' THEN 'conversation has no id'
+    END AS reason,
+    CASE WHEN problem_field IS NOT NULL THEN 'quarantine'
+         WHEN stream = 'conversation_parts' THEN 'part' ELSE 'conversation' END AS kind,
+    ic_channel(channel, source.type) AS conv_channel,
+    ic_ai_on(ai_agent_participated, ai_agent) AS ai_on
+FROM checked
+"""
+
+def numbered_lines(path: str) -> str:
+    """The file's lines as (n, line), for error diagnosis: JSON is not parsed here."""
+    reader = (f"read_csv({sql_string(path)}, columns = {{'line': 'VARCHAR'}}, "
+              f"delim = {sql_string(chr(31))}, quote = '', escape = '', header = false, "
+              f"auto_detect = false, max_line_size = {1 << 30})")
+    return f"(SELECT row_number() OVER () AS n, line FROM {reader})"
+
+
+def _shape_checks(shape: object, path: str, name: str) -> list[tuple[str, str]]:
+    """(field name, SQL that is true when the record has something else there), top down."""
+    checks: list[tuple[str, str]] = []
+    if isinstance(shape, dict):
+        for key, sub in shape.items():
+            checks += _shape_checks(sub, f"{path}.{key}", f"{name}.{key}" if name else key)
+    elif isinstance(shape, list):
+        checks += _shape_checks(shape[0], f"{path}[*]", f"{name}[]")
+    if isinstance(shape, str) or not name:
+        return checks
+    kind = "OBJECT" if isinstance(shape, dict) else "ARRAY"
+    types = f"json_type(json, {sql_string(path)})"
+    wrong = (f"len(list_filter({types}, lambda t: t NOT IN ('{kind}', 'NULL'))) > 0"
+             if "[*]" in path else f"coalesce({types} NOT IN ('{kind}', 'NULL'), false)")
+    return [(name, wrong), *checks]
+
+
+def shape_problem(path: str, json_format: str) -> str:
+    """The first record (1-based, as ic_raw numbers them) whose JSON types differ from RAW, and
+    the field: DuckDB's own error names neither reliably for nested fields."""
+    whens = " ".join(f"WHEN {wrong} THEN {sql_string(name)}"
+                     for name, wrong in _shape_checks(RAW, "$", ""))
+    return f"""
+SELECT n, field FROM (
+    SELECT n, CASE WHEN json_type(json) <> 'OBJECT' THEN '' {whens} END AS field
+    FROM (SELECT row_number() OVER () AS n, json
+          FROM read_json_objects({sql_string(path)}, format = '{json_format}'))
+) WHERE field IS NOT NULL ORDER BY n LIMIT 1
+"""
+
+
+NOT_INTERCOM = """
+SELECT f.source_file, f.unit FROM ic_raw r JOIN ic_files f USING (file_no)
+GROUP BY f.file_no, f.source_file, f.unit
+HAVING count(*) FILTER (WHERE r.type IS NOT NULL OR r.stream IS NOT NULL OR r.record IS NOT NULL
+    OR r.source IS NOT NULL OR r.conversation_parts IS NOT NULL OR r.conversations IS NOT NULL) = 0
+ORDER BY f.file_no LIMIT 1
+"""
+
+COUNTS = "SELECT source_file, count(*) FROM ic_records GROUP BY source_file"
+
+QUARANTINE = """
+INSERT INTO quarantine
+SELECT source_file, label, problem_field, reason FROM ic_records
+WHERE kind = 'quarantine' ORDER BY file_no, rec_ord
+"""
+
+
+def customer_id(customer_types: list[str]) -> str:
+    """The first contact, else the source author when that author is a customer."""
+    types = ", ".join(sql_string(t) for t in customer_types)
+    return (f"coalesce(contacts.contacts[1].id, "
+            f"CASE WHEN source.author.type IN ({types}) THEN source.author.id END)")
+
+
+def conversations_insert(customer_types: list[str]) -> str:
+    return f"""
+INSERT INTO stage_conversations BY NAME
+SELECT id AS conversation_id, {customer_id(customer_types)} AS customer_id,
+       conv_channel AS channel, ai_agent.resolution_state AS vendor_label,
+       ic_vendor_state(ai_agent.resolution_state) AS vendor_state,
+       ic_is_preview(ai_agent.source_type) AS is_preview,
+       source_file, label AS source_record, rec_ord AS source_ord
+FROM ic_records WHERE kind = 'conversation'
+"""
+
+
+# The conversation's `source` is its first message, at the conversation's created_at.
+SOURCE_EVENTS = f"""
+INSERT INTO stage_events BY NAME
+SELECT id AS conversation_id, 'source' AS event_id, auditor_parse_ts(created_at) AS created_at,
+       ic_first_role(source.delivered_as, ic_role(source.author.type,
+           ic_ai_flag(source.author.from_ai_agent, source.author.is_ai_answer), ai_on))
+           AS actor_role,
+       source.author.id AS actor_id, 'message' AS event_type,
+       coalesce(nullif(text, ''), nullif(ic_text(source.subject), '')) AS body,
+       conv_channel AS channel, created_at AS created_at_raw, NULL AS rating_raw,
+       source_file, label AS source_record, rec_ord * {PART_SHIFT} AS source_ord
+FROM (SELECT *, ic_text(source.body) AS text FROM ic_records
+      WHERE kind = 'conversation' AND source IS NOT NULL)
+"""
+
+# Parts are collected first (one row each, conversation attributes alongside), then mapped by
+# one statement: the collected table has a row group per ~120k parts, so the costly per-part
+# expressions run on every core, where a scan of ic_raw (one row per conversation) would not.
+PARTS_DDL = f"""
+CREATE OR REPLACE TEMP TABLE ic_parts (
+    conversation_id VARCHAR, source_file VARCHAR, source_record VARCHAR, idx BIGINT,
+    source_ord BIGINT, channel VARCHAR, ai_on BOOLEAN, after_close BOOLEAN,
+    offered {sql_type(PART["metadata"]["quick_reply_options"])}, p {sql_type(PART)})
+"""
+
+# Parts inside conversation records, in array order; `open` is a reopen only after a close.
+INLINE_PARTS = f"""
+INSERT INTO ic_parts BY NAME
+SELECT conversation_id, source_file, idx, rec_ord * {PART_SHIFT} + idx AS source_ord, channel,
+       ai_on, coalesce(first_close < idx, false) AS after_close, offered, p
+FROM (
+    SELECT id AS conversation_id, source_file, rec_ord, conv_channel AS channel, ai_on,
+           list_position(list_transform(parts, lambda p: p.part_type), 'close') AS first_close,
+           flatten(list_transform(parts, lambda p: p.metadata.quick_reply_options)) AS offered,
+           unnest(parts) AS p, generate_subscripts(parts, 1) AS idx
+    FROM ic_records WHERE kind = 'conversation' AND len(parts) > 0
+)
+"""
+
+# Airbyte's conversation_parts stream: one part per record, joined to its conversation (from
+# any input file) for the channel and the AI-participation default.
+AIRBYTE_PARTS = f"""
+INSERT INTO ic_parts BY NAME
+WITH carried AS (
+    SELECT file_no, rec_ord, label, source_file, conv_ref AS conversation_id, parts[1] AS p
+    FROM ic_records WHERE kind = 'part'
+),
+convs AS (
+    SELECT id, first(conv_channel ORDER BY file_no, rec_ord) AS channel, bool_or(ai_on) AS ai_on
+    FROM ic_records WHERE kind = 'conversation' AND id IN (SELECT conversation_id FROM carried)
+    GROUP BY id
+)
+SELECT c.conversation_id, c.source_file, c.label AS source_record,
+       c.rec_ord * {PART_SHIFT} AS source_ord, v.channel, coalesce(v.ai_on, false) AS ai_on,
+       coalesce(bool_or(c.p.part_type = 'close') OVER (
+           PARTITION BY c.conversation_id ORDER BY c.file_no, c.rec_ord
+           ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), false) AS after_close,
+       flatten(list(c.p.metadata.quick_reply_options) OVER (PARTITION BY c.conversation_id))
+           AS offered, c.p
+FROM carried c LEFT JOIN convs v ON v.id = c.conversation_id
+"""
+
+# A quick reply without a body reads as the options it offers ("That helped | Get more help"),
+# or as the option the customer clicked (looked up among the conversation's offered options).
+PART_EVENTS = """
+INSERT INTO stage_events BY NAME
+SELECT conversation_id, p.id AS event_id, auditor_parse_ts(p.created_at) AS created_at,
+       role AS actor_role, p.author.id AS actor_id,
+       ic_event_type(p.part_type, role, ic_routed(p.assigned_to), after_close) AS event_type,
+       coalesce(nullif(text, ''), nullif(array_to_string(
+           list_transform(p.metadata.quick_reply_options, lambda o: o.text), ' | '), ''),
+           list_filter(offered, lambda o: o.uuid = p.metadata.quick_reply_uuid)[1].text) AS body,
+       channel, p.created_at AS created_at_raw, NULL AS rating_raw, source_file,
+       coalesce(source_record, 'conversation ' || conversation_id || ' part ' || idx)
+           AS source_record, source_ord
+FROM (SELECT *, ic_role(p.author.type, ic_ai_flag(p.author.from_ai_agent, p.author.is_ai_answer),
+                        ai_on) AS role, ic_text(p.body) AS text
+      FROM ic_parts)
+"""
+
+
+def ratings_insert(customer_types: list[str]) -> str:
+    """conversation_rating and ai_agent.rating: rating events by the customer, after the parts."""
+    return f"""
+INSERT INTO stage_events BY NAME
+WITH rated AS (
+    SELECT id, updated_at, conversation_rating, ai_agent, conv_channel, source_file, label,
+           {customer_id(customer_types)} AS customer,
+           rec_ord * {PART_SHIFT} + coalesce(len(parts), 0) AS last_ord
+    FROM ic_records WHERE kind = 'conversation'
+      AND (conversation_rating.rating IS NOT NULL OR ai_agent.rating IS NOT NULL)
+)
+SELECT id AS conversation_id, 'conversation_rating' AS event_id,
+       auditor_parse_ts(coalesce(conversation_rating.created_at, updated_at)) AS created_at,
+       'customer' AS actor_role, coalesce(conversation_rating.contact.id, customer) AS actor_id,
+       'rating' AS event_type, nullif(ic_text(conversation_rating.remark), '') AS body,
+       conv_channel AS channel, coalesce(conversation_rating.created_at, updated_at)
+       AS created_at_raw, conversation_rating.rating AS rating_raw, source_file,
+       label || ', conversation_rating' AS source_record, last_ord + 1 AS source_ord
+FROM rated WHERE conversation_rating.rating IS NOT NULL
+UNION ALL
+SELECT id, 'ai_agent_rating',
+       auditor_parse_ts(coalesce(ai_agent.updated_at, ai_agent.created_at, updated_at)),
+       'customer', customer, 'rating', nullif(ic_text(ai_agent.rating_remark), ''), conv_channel,
+       coalesce(ai_agent.updated_at, ai_agent.created_at, updated_at), ai_agent.rating,
+       source_file, label || ', ai_agent.rating', last_ord + 2
+FROM rated WHERE ai_agent.rating IS NOT NULL
+"""
+
+
+def cleanup() -> list[str]:
+    return ["DROP VIEW IF EXISTS ic_records", "DROP TABLE IF EXISTS ic_derived",
+            "DROP TABLE IF EXISTS ic_parts",
+            "DROP TABLE IF EXISTS ic_raw", "DROP TABLE IF EXISTS ic_files"]
