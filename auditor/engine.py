@@ -68,6 +68,28 @@ def create_staging_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(ddl("stage_events", STAGE_EVENT_COLUMNS))
     con.execute(ddl("stage_conversations", STAGE_CONVERSATION_COLUMNS))
     con.execute(ddl("quarantine", QUARANTINE_COLUMNS))
+    con.execute("CREATE TABLE staged_event_views (name VARCHAR)")
+
+
+def stage_events_view(con: duckdb.DuckDBPyConnection, select_sql: str) -> None:
+    """Stage events as a view instead of rows in `stage_events`.
+
+    For files that are already tables (Parquet, CSV): validation then reads the file once while
+    it builds `events`, instead of copying every row into `stage_events` first. The SELECT must
+    name its columns as in STAGE_EVENT_COLUMNS.
+    """
+    count = con.execute("SELECT count(*) FROM staged_event_views").fetchall()[0][0]
+    name = f"stage_events_view_{count + 1}"
+    con.execute(f"CREATE VIEW {name} AS {select_sql}")
+    con.execute("INSERT INTO staged_event_views VALUES (?)", [name])
+
+
+def staged_events(con: duckdb.DuckDBPyConnection) -> str:
+    """A FROM-clause relation over everything staged: the table and every staged view."""
+    views = [r[0] for r in con.execute("SELECT name FROM staged_event_views ORDER BY name").fetchall()]
+    columns = ", ".join(c.name for c in STAGE_EVENT_COLUMNS)
+    parts = [f"SELECT {columns} FROM stage_events"] + [f"SELECT {columns} FROM {v}" for v in views]
+    return "(" + " UNION ALL ".join(parts) + ")"
 
 
 def sql_string(value: str) -> str:

@@ -157,13 +157,23 @@ def build_facts(con: duckdb.DuckDBPyConnection, table: str, params: FactParams) 
 
 
 FACTS_SQL = """
-WITH e AS (
-    SELECT conversation_id, created_at, actor_role, event_type, rating, actor_id, channel,
+WITH texts AS (
+    SELECT conversation_id, event_id, created_at, actor_role, event_type, rating, actor_id, channel,
            event_type = 'message' AS is_message,
            event_type = 'message' AND actor_role = 'customer' AS is_customer_message,
            CASE WHEN event_type = 'message' AND actor_role = 'customer'
                 THEN lower(coalesce(body, '')) END AS customer_text
     FROM events
+),
+-- Each phrase list is matched once per customer message; later stages read the flags.
+e AS (
+    SELECT * EXCLUDE (customer_text),
+        coalesce(asks_for_human, false) AS asks_for_human,
+        coalesce(is_customer_message AND NOT asks_for_human AND NOT contains(customer_text, '?')
+            AND length(trim(customer_text)) <= {max_chars}
+            AND regexp_matches(customer_text, {confirm_re}), false) AS is_confirmation,
+        coalesce(regexp_matches(customer_text, {negative_re}), false) AS is_negative
+    FROM (SELECT *, regexp_matches(customer_text, {human_re}) AS asks_for_human FROM texts)
 ),
 per_conversation AS (
     SELECT conversation_id,
@@ -191,31 +201,32 @@ per_conversation AS (
         min(created_at) FILTER (event_type = 'close') AS first_close_at,
         max(created_at) FILTER (event_type = 'close') AS last_close_at,
         min(created_at) FILTER (event_type = 'reopen') AS first_reopen_at,
-        min(created_at) FILTER (regexp_matches(customer_text, {human_re})) AS first_human_request_at,
-        arg_max(actor_role, created_at) FILTER (is_message) AS last_message_role,
+        min(created_at) FILTER (asks_for_human) AS first_human_request_at,
+        arg_max(actor_role, {{'t': created_at, 'id': event_id}}) FILTER (is_message)
+            AS last_message_role,
         min(rating) AS min_rating,
         max(rating) AS max_rating,
-        arg_max(rating, created_at) FILTER (rating IS NOT NULL) AS last_rating,
-        arg_min(actor_id, created_at) FILTER (is_customer_message AND actor_id IS NOT NULL)
+        arg_max(rating, {{'t': created_at, 'id': event_id}}) FILTER (rating IS NOT NULL)
+            AS last_rating,
+        arg_min(actor_id, {{'t': created_at, 'id': event_id}})
+            FILTER (is_customer_message AND actor_id IS NOT NULL)
             AS first_customer_actor_id,
-        arg_min(channel, created_at) FILTER (channel IS NOT NULL) AS first_channel
+        arg_min(channel, {{'t': created_at, 'id': event_id}}) FILTER (channel IS NOT NULL)
+            AS first_channel
     FROM e GROUP BY conversation_id
 ),
 relative AS (
     SELECT e.conversation_id,
         count(*) FILTER (e.is_customer_message AND e.created_at > p.last_ai_message_at)
             AS customer_messages_after_last_ai,
-        count(*) FILTER (e.is_customer_message AND e.created_at > p.last_ai_message_at
-            AND regexp_matches(e.customer_text, {confirm_re})
-            AND NOT regexp_matches(e.customer_text, {human_re})
-            AND NOT contains(e.customer_text, '?')
-            AND length(trim(e.customer_text)) <= {max_chars}) AS confirmations_after_last_ai,
+        count(*) FILTER (e.is_confirmation AND e.created_at > p.last_ai_message_at)
+            AS confirmations_after_last_ai,
         min(e.created_at) FILTER (e.is_customer_message AND e.created_at > p.last_ai_message_at)
             AS first_reply_after_last_ai_at,
         min(e.created_at) FILTER (e.is_customer_message AND e.created_at > p.first_close_at)
             AS first_customer_message_after_close_at,
-        bool_or(e.is_customer_message AND e.created_at > p.first_ai_message_at
-            AND regexp_matches(e.customer_text, {negative_re})) AS customer_reacted_negatively
+        bool_or(e.is_negative AND e.created_at > p.first_ai_message_at)
+            AS customer_reacted_negatively
     FROM e JOIN per_conversation p USING (conversation_id)
     GROUP BY e.conversation_id
 ),
@@ -276,7 +287,6 @@ SELECT {columns}
 FROM base b
 ASOF LEFT JOIN starts s
     ON b.customer_id = s.customer_id AND s.started_at > b.last_ai_message_at
-ORDER BY b.conversation_id
 """
 
 _NEXT_CONTACT = {

@@ -69,8 +69,10 @@ def main() -> None:
         audit_s, audit_rss = run_child(audit_argv(folder, out / "audit"))
         runs.append((audit_s / base_s, audit_s, base_s, audit_rss))
     ratio, audit_s, base_s, peak = sorted(runs)[len(runs) // 2]
-    print(f"conversations: {args.conversations:,}; events: "
-          f"{duckdb.execute(f'SELECT count(*) FROM read_parquet({str(folder / 'events.parquet')!r})').fetchall()[0][0]:,}")
+    events = duckdb.execute("SELECT count(*) FROM read_parquet(?)",
+                            [str(folder / "events.parquet")]).fetchall()[0][0]
+    billed = duckdb.execute("SELECT count(*) FROM read_csv(?)", [str(folder / "billed.csv")]).fetchall()[0][0]
+    print(f"conversations: {args.conversations:,}; events: {events:,}; billed lines: {billed:,}")
     print(f"baseline query: {base_s:.2f} s; auditor audit: {audit_s:.2f} s (median of {args.repeats})")
     print(f"ratio audit / baseline: {ratio:.2f}x (target <= 3x)")
     print(f"audit peak memory: {gib(max(r[3] for r in runs))} (target <= 2 GiB)")

@@ -12,9 +12,9 @@ import duckdb
 import pytest
 
 from auditor.errors import InputError
-from auditor.sources import detect_format, intercom, load_sources
+from auditor.sources import IngestSummary, detect_format, intercom, load_sources
 from auditor.sources.files import expand_inputs
-from auditor.sources.intercom_sql import CONDITIONS, Rule
+from auditor.sources.intercom import CONDITIONS, Rule
 from tests.conftest import REPO, SHARED_SAMPLES
 
 FIXTURES = Path(__file__).parent / "fixtures" / "intercom"
@@ -22,7 +22,7 @@ OPENAPI = SHARED_SAMPLES / "intercom-openapi"
 AIRBYTE = SHARED_SAMPLES / "airbyte-source-intercom" / "expected_records_excerpt.jsonl"
 
 
-def load(con: duckdb.DuckDBPyConnection, *paths: Path):  # -> IngestSummary
+def load(con: duckdb.DuckDBPyConnection, *paths: Path) -> IngestSummary:
     return load_sources(con, [str(p) for p in paths], "intercom")
 
 

@@ -12,7 +12,9 @@ import json
 
 import duckdb
 
-from auditor.engine import STAGE_CONVERSATION_COLUMNS, STAGE_EVENT_COLUMNS, sql_string
+from auditor.engine import (
+    STAGE_CONVERSATION_COLUMNS, STAGE_EVENT_COLUMNS, sql_string, stage_events_view,
+)
 from auditor.errors import InputError
 from auditor.schema import CONVERSATION_COLUMNS, EVENT_COLUMNS, column_names, required_names
 from auditor.sources.files import InputFile
@@ -45,7 +47,7 @@ def _reader(file: InputFile) -> tuple[str, str]:
     """(table function call, how to name a record) for the file's format."""
     path = sql_string(str(file.path))
     if file.data_suffix == ".parquet":
-        return f"read_parquet({path})", "row"
+        return f"read_parquet({path}, file_row_number = true)", "row"
     if file.data_suffix in (".csv", ".tsv"):
         return f"read_csv({path}, all_varchar = true, header = true)", "line"
     return f"read_json({path}, format = 'newline_delimited')", "line"
@@ -87,8 +89,10 @@ def _load_file(con: duckdb.DuckDBPyConnection, file: InputFile) -> int:
         raise InputError(file.display, f"missing required column '{missing[0]}'",
                          hint="columns found: " + ", ".join(types) or "none")
     offset = 2 if unit == "line" and file.data_suffix != ".jsonl" else 1
-    ordinal = "row_number() OVER ()"
-    lineage = (f"{sql_string(file.display)}, '{unit} ' || ({ordinal} + {offset - 1}), {ordinal}")
+    # Parquet knows each row's position; text formats need a window in scan order.
+    ordinal = "(file_row_number + 1)" if unit == "row" else "row_number() OVER ()"
+    lineage = (f"{sql_string(file.display)} AS source_file, "
+               f"'{unit} ' || ({ordinal} + {offset - 1}) AS source_record, {ordinal} AS source_ord")
     if is_event_log:
         _stage_events(con, reader, types, lineage)
     conversation_attrs = set(column_names(CONVERSATION_COLUMNS)) - {"conversation_id"}
@@ -104,8 +108,8 @@ def _stage_events(con: duckdb.DuckDBPyConnection, reader: str, types: dict[str, 
     values["created_at_raw"] = _value("created_at", types)
     values["rating_raw"] = _value("rating", types)
     columns = [c.name for c in STAGE_EVENT_COLUMNS][:-3]
-    select = ", ".join(values[c] for c in columns)
-    con.execute(f"INSERT INTO stage_events SELECT {select}, {lineage} FROM {reader}")
+    select = ", ".join(f"{values[c]} AS {c}" for c in columns)
+    stage_events_view(con, f"SELECT {select}, {lineage} FROM {reader}")
 
 
 def _stage_conversations(con: duckdb.DuckDBPyConnection, reader: str, types: dict[str, str],

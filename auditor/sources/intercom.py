@@ -15,6 +15,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
+from typing import NamedTuple
 
 import duckdb
 
@@ -22,7 +23,6 @@ from auditor.engine import sql_string
 from auditor.errors import InputError
 from auditor.sources import intercom_sql as sql
 from auditor.sources.files import InputFile
-from auditor.sources.intercom_sql import Rule
 
 FORMAT = "intercom"
 HEAD_BYTES = 1 << 16
@@ -34,6 +34,32 @@ AIRBYTE_OBJECT_TYPES = ("activity_log", "admin", "company", "contact", "data_att
                         "segment", "tag", "team", "ticket")
 # Above this size an invalid single-document file is reported without a line number.
 MAX_DIAGNOSE_BYTES = 256 << 20
+
+
+class Rule(NamedTuple):
+    """One row of the mapping table (docs/intercom-mapping.md).
+
+    value: a literal, `*x*` (contains x), `(missing)`, `(other)` (the ELSE branch) or `(any)`
+    (a field copied as it is: documented here, written out in intercom_sql's statements).
+    when: a condition name from CONDITIONS, or "" for none (free text on `(any)` rows).
+    """
+
+    field: str
+    value: str
+    column: str
+    result: str
+    when: str = ""
+
+
+# Conditions of the table's `when` column, as SQL over the parameters of the macros the CASE
+# expressions become (see intercom_sql.macros).
+CONDITIONS: dict[str, str] = {
+    "AI flag true": "ai_flag",
+    "AI flag false": "NOT ai_flag",
+    "no AI flag, AI in conversation": "ai_flag IS NULL AND ai_on",
+    "routed to a teammate by AI or bot": "role IN ('ai_agent', 'bot') AND routed",
+    "after a close": "after_close",
+}
 
 _ANY, _OTHER, _AI = "(any)", "(other)", "AI flag true"
 MAPPING: tuple[Rule, ...] = (
@@ -105,6 +131,46 @@ def customer_types() -> list[str]:
     return [r.value for r in MAPPING if r.field == "author.type" and r.result == "customer"]
 
 
+def mapping_cases() -> dict[str, str]:
+    """The CASE expressions of intercom_sql.macros, one per (field, column) of the table."""
+    def case(field: str, column: str, subject: str, results: dict[str, str]) -> str:
+        rules = [r for r in MAPPING if (r.field, r.column) == (field, column) and r.value != _ANY]
+        return case_sql(rules, subject, results)
+
+    return {
+        "role": case("author.type", "actor_role", "author_type", {"(verbatim)": "author_type"}),
+        "first_role": case("source.delivered_as", "actor_role", "delivered_as",
+                           {"(author role)": "author_role"}),
+        "event_type": case("part_type", "event_type", "part_type", {}),
+        "vendor_state": case("ai_agent.resolution_state", "vendor_state", "state",
+                             {"(null)": "NULL"}),
+        "is_preview": case("ai_agent.source_type", "is_preview", "source_type", {}),
+    }
+
+
+def case_sql(rules: list[Rule], subject: str, results: dict[str, str]) -> str:
+    """A CASE expression over `subject`, one WHEN per rule in table order."""
+    whens, default = [], "NULL"
+    for rule in rules:
+        result = results.get(rule.result, sql_string(rule.result))
+        if rule.value == "(other)":
+            default = result
+            continue
+        test = _match(subject, rule.value)
+        if rule.when:
+            test += f" AND ({CONDITIONS[rule.when]})"
+        whens.append(f"WHEN {test} THEN {result}")
+    return "CASE " + " ".join(whens) + f" ELSE {default} END"
+
+
+def _match(subject: str, value: str) -> str:
+    if value == "(missing)":
+        return f"{subject} IS NULL"
+    if value.startswith("*") and value.endswith("*"):
+        return f"{subject} LIKE {sql_string('%' + value.strip('*') + '%')}"
+    return f"{subject} = {sql_string(value)}"
+
+
 def sniff(file: InputFile) -> bool:
     """JSON whose first record is a conversation, a conversation.list or an Airbyte record."""
     if file.data_suffix not in JSON_SUFFIXES:
@@ -114,8 +180,10 @@ def sniff(file: InputFile) -> bool:
 
 
 def load(con: duckdb.DuckDBPyConnection, files: list[InputFile]) -> dict[str, int]:
+    """Read every file once into ic_raw, then map all of them together (Airbyte parts may sit
+    in another file than their conversation)."""
     try:
-        for statement in [*sql.macros(list(MAPPING)), sql.raw_table_ddl(), sql.FILES_DDL]:
+        for statement in [*sql.macros(mapping_cases()), sql.raw_table_ddl(), sql.FILES_DDL]:
             con.execute(statement)
         for file_no, file in enumerate(files):
             _read_file(con, file_no, file)
@@ -208,12 +276,11 @@ def _read_error(con: duckdb.DuckDBPyConnection, file: InputFile, json_format: st
 
 
 # Diagnosis runs only after a read failed, so it may read the file again.
-
 def _bad_line(con: duckdb.DuckDBPyConnection, file: InputFile, json_format: str) -> int | None:
     """The first invalid line: per line in SQL for JSONL, by Python's parser for a document."""
     if json_format != "newline_delimited":
         return _document_error_line(file)
-    query = (f"SELECT min(n) FROM {sql.numbered_lines(str(file.path))} "
+    query = (f"SELECT min(n) FROM {_numbered_lines(str(file.path))} "
              f"WHERE trim(coalesce(line, '')) <> '' AND NOT json_valid(line)")
     try:
         return con.execute(query).fetchone()[0]  # type: ignore[index]
@@ -226,7 +293,7 @@ def _shape_problem(con: duckdb.DuckDBPyConnection, file: InputFile,
     """(record, field) of the first value whose JSON type is not the documented one."""
     unit = "line" if file.data_suffix != ".json" else "record"
     try:
-        row = con.execute(sql.shape_problem(str(file.path), json_format)).fetchone()
+        row = con.execute(_shape_problem_sql(str(file.path), json_format)).fetchone()
     except duckdb.Error:
         return None, None
     return (f"{unit} {row[0]}", row[1] or None) if row else (None, None)
@@ -245,6 +312,45 @@ def _document_error_line(file: InputFile) -> int | None:
     except (OSError, EOFError):
         return None
     return None
+
+
+def _numbered_lines(path: str) -> str:
+    """The file's lines as (n, line), for error diagnosis: JSON is not parsed here."""
+    reader = (f"read_csv({sql_string(path)}, columns = {{'line': 'VARCHAR'}}, "
+              f"delim = {sql_string(chr(31))}, quote = '', escape = '', header = false, "
+              f"auto_detect = false, max_line_size = {1 << 30})")
+    return f"(SELECT row_number() OVER () AS n, line FROM {reader})"
+
+
+def _shape_checks(shape: object, path: str, name: str) -> list[tuple[str, str]]:
+    """(field name, SQL that is true when the record has something else there), top down."""
+    checks: list[tuple[str, str]] = []
+    if isinstance(shape, dict):
+        for key, sub in shape.items():
+            checks += _shape_checks(sub, f"{path}.{key}", f"{name}.{key}" if name else key)
+    elif isinstance(shape, list):
+        checks += _shape_checks(shape[0], f"{path}[*]", f"{name}[]")
+    if isinstance(shape, str) or not name:
+        return checks
+    kind = "OBJECT" if isinstance(shape, dict) else "ARRAY"
+    types = f"json_type(json, {sql_string(path)})"
+    wrong = (f"len(list_filter({types}, lambda t: t NOT IN ('{kind}', 'NULL'))) > 0"
+             if "[*]" in path else f"coalesce({types} NOT IN ('{kind}', 'NULL'), false)")
+    return [(name, wrong), *checks]
+
+
+def _shape_problem_sql(path: str, json_format: str) -> str:
+    """The first record (1-based, as ic_raw numbers them) whose JSON types differ from RAW, and
+    the field: DuckDB's own error names neither reliably for nested fields."""
+    whens = " ".join(f"WHEN {wrong} THEN {sql_string(name)}"
+                     for name, wrong in _shape_checks(sql.RAW, "$", ""))
+    return f"""
+SELECT n, field FROM (
+    SELECT n, CASE WHEN json_type(json) <> 'OBJECT' THEN '' {whens} END AS field
+    FROM (SELECT row_number() OVER () AS n, json
+          FROM read_json_objects({sql_string(path)}, format = '{json_format}'))
+) WHERE field IS NOT NULL ORDER BY n LIMIT 1
+"""
 
 
 def _check_intercom(con: duckdb.DuckDBPyConnection) -> None:

@@ -6,7 +6,12 @@ The flow, all set-based:
     ic_raw      one typed row per top-level JSON record, every input file (read once)
     ic_derived  conversations unnested from conversation.list pages, Airbyte records typed
     ic_records  (view) one row per record: a conversation, an Airbyte part, or a quarantine case
+    ic_parts    one row per conversation part, inline or Airbyte, with its conversation's
+                attributes
     -> stage_conversations, stage_events (source message, parts, ratings), quarantine
+
+Record ordinals come from ic_raw's rowid: with preserve_insertion_order (engine.connect sets
+it) rows are stored in file order, so rowid - (rows before this file) + 1 is the line.
 
 Only the fields the mapping needs are typed; everything else in the JSON is skipped by the
 reader. Leaves are VARCHAR (ids, timestamps and flags arrive as numbers or strings depending on
@@ -16,7 +21,6 @@ API version and exporter) and polymorphic fields are JSON, so a real export rare
 from __future__ import annotations
 
 import json
-from typing import NamedTuple
 
 from auditor.engine import sql_string
 
@@ -51,21 +55,6 @@ CONVERSATION_FIELDS = tuple(k for k in CONVERSATION if k != "conversation_parts"
 PART_SHIFT = 1 << 20
 
 
-class Rule(NamedTuple):
-    """One row of the mapping table (docs/intercom-mapping.md).
-
-    value: a literal, `*x*` (contains x), `(missing)`, `(other)` (the ELSE branch) or `(any)`
-    (a field copied as it is: documented here, written out in the statements below).
-    when: a condition name from CONDITIONS, or "" for none (free text on `(any)` rows).
-    """
-
-    field: str
-    value: str
-    column: str
-    result: str
-    when: str = ""
-
-
 def sql_type(shape: object) -> str:
     if isinstance(shape, dict):
         return "STRUCT(" + ", ".join(f'"{k}" {sql_type(v)}' for k, v in shape.items()) + ")"
@@ -89,84 +78,24 @@ def read_raw(file_no: int, path: str, json_format: str) -> str:
             f"{sql_string(path)}, format = '{json_format}', columns = {columns}{limit})")
 
 
-def case_sql(rules: list[Rule], subject: str, conditions: dict[str, str],
-             results: dict[str, str]) -> str:
-    """A CASE expression over `subject`, one WHEN per rule in table order."""
-    whens, default = [], "NULL"
-    for rule in rules:
-        result = results.get(rule.result, sql_string(rule.result))
-        if rule.value == "(other)":
-            default = result
-            continue
-        test = _match(subject, rule.value)
-        if rule.when:
-            test += f" AND ({conditions[rule.when]})"
-        whens.append(f"WHEN {test} THEN {result}")
-    return "CASE " + " ".join(whens) + f" ELSE {default} END"
-
-
-def _match(subject: str, value: str) -> str:
-    if value == "(missing)":
-        return f"{subject} IS NULL"
-    if value.startswith("*") and value.endswith("*"):
-        return f"{subject} LIKE {sql_string('%' + value.strip('*') + '%')}"
-    return f"{subject} = {sql_string(value)}"
-
-
-# Condition names used in the table's `when` column, over the macro parameters below.
-CONDITIONS: dict[str, str] = {
-    "AI flag true": "ai_flag",
-    "AI flag false": "NOT ai_flag",
-    "no AI flag, AI in conversation": "ai_flag IS NULL AND ai_on",
-    "routed to a teammate by AI or bot": "role IN ('ai_agent', 'bot') AND routed",
-    "after a close": "after_close",
-}
-
 # Entities Intercom's HTML bodies use; &amp; last so "&amp;lt;" decodes to "&lt;", not "<".
 ENTITIES = (("&nbsp;", " "), ("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&#34;", '"'),
             ("&#39;", "'"), ("&#x27;", "'"), ("&apos;", "'"), ("&amp;", "&"))
 
 
-def _text_macro() -> str:
-    """HTML body -> plain text: tags (with the spaces around them) become one space, common
-    entities are decoded. May return '': callers apply nullif to the computed column, because a
-    macro argument used twice is computed twice (and this is the costliest expression here)."""
-    expr = r"regexp_replace(s, '\s*<[^>]*>\s*', ' ', 'g')"
+def _text_macros() -> list[str]:
+    """HTML -> plain text in two steps, ic_strip (tags and the spaces around them become one
+    space) then ic_decode (entities, trim). A macro argument used twice is computed twice, so
+    hot paths compute each step into a column of its own subquery (nullif(text, '') reads
+    the column twice, not the expression); ic_text(s) is both steps, for rare fields."""
+    decoded = "x"
     for entity, char in ENTITIES:
-        expr = f"replace({expr}, {sql_string(entity)}, {sql_string(char)})"
-    return f"trim({expr})"
-
-
-def macros(rules: list[Rule]) -> list[str]:
-    """Temporary macros; the CASE bodies are generated from the mapping table."""
-    def by(field: str, column: str) -> list[Rule]:
-        return [r for r in rules if r.field == field and r.column == column and r.value != "(any)"]
-
-    role = case_sql(by("author.type", "actor_role"), "author_type", CONDITIONS,
-                    {"(verbatim)": "author_type"})
-    first_role = case_sql(by("source.delivered_as", "actor_role"), "delivered_as", CONDITIONS,
-                          {"(author role)": "author_role"})
-    event_type = case_sql(by("part_type", "event_type"), "part_type", CONDITIONS, {})
-    state = case_sql(by("ai_agent.resolution_state", "vendor_state"), "state", CONDITIONS,
-                     {"(null)": "NULL"})
-    preview = case_sql(by("ai_agent.source_type", "is_preview"), "source_type", CONDITIONS, {})
+        decoded = f"replace({decoded}, {sql_string(entity)}, {sql_string(char)})"
     return [
-        f"CREATE OR REPLACE TEMP MACRO ic_text(s) AS {_text_macro()}",
-        "CREATE OR REPLACE TEMP MACRO ic_ai_flag(from_ai, is_ai) AS CASE "
-        "WHEN lower(from_ai) = 'true' OR lower(is_ai) = 'true' THEN true "
-        "WHEN from_ai IS NOT NULL OR is_ai IS NOT NULL THEN false END",
-        "CREATE OR REPLACE TEMP MACRO ic_ai_on(participated, ai_agent) AS "
-        "coalesce(lower(participated) = 'true', false) OR ai_agent IS NOT NULL",
-        f"CREATE OR REPLACE TEMP MACRO ic_role(author_type, ai_flag, ai_on) AS {role}",
-        f"CREATE OR REPLACE TEMP MACRO ic_first_role(delivered_as, author_role) AS {first_role}",
-        f"CREATE OR REPLACE TEMP MACRO ic_event_type(part_type, role, routed, after_close) AS "
-        f"{event_type}",
-        f"CREATE OR REPLACE TEMP MACRO ic_vendor_state(state) AS {state}",
-        f"CREATE OR REPLACE TEMP MACRO ic_is_preview(source_type) AS CAST({preview} AS BOOLEAN)",
-        ROUTED_MACRO,
-        "CREATE OR REPLACE TEMP MACRO ic_channel(channel, source_type) AS coalesce(CASE "
-        "json_type(channel) WHEN 'OBJECT' THEN channel ->> '$.initial' "
-        "WHEN 'VARCHAR' THEN channel ->> '$' END, source_type)",
+        r"CREATE OR REPLACE TEMP MACRO ic_strip(s) AS regexp_replace(s, '\s*<[^>]*>\s*', ' ', 'g')",
+        f"CREATE OR REPLACE TEMP MACRO ic_decode(x) AS "
+        f"trim(CASE WHEN contains(x, '&') THEN {decoded} ELSE x END)",
+        "CREATE OR REPLACE TEMP MACRO ic_text(s) AS ic_decode(ic_strip(s))",
     ]
 
 
@@ -180,6 +109,33 @@ CREATE OR REPLACE TEMP MACRO ic_routed(assigned_to) AS CASE
     ELSE coalesce(assigned_to ->> '$', '') NOT IN ('', '0', 'nobody_admin')
 END
 """
+
+
+def macros(cases: dict[str, str]) -> list[str]:
+    """Temporary macros. `cases` holds the CASE bodies generated from the mapping table:
+    role(author_type, ai_flag, ai_on), first_role(delivered_as, author_role),
+    event_type(part_type, role, routed, after_close), vendor_state(state),
+    is_preview(source_type)."""
+    return [
+        *_text_macros(),
+        "CREATE OR REPLACE TEMP MACRO ic_ai_flag(from_ai, is_ai) AS CASE "
+        "WHEN lower(from_ai) = 'true' OR lower(is_ai) = 'true' THEN true "
+        "WHEN from_ai IS NOT NULL OR is_ai IS NOT NULL THEN false END",
+        "CREATE OR REPLACE TEMP MACRO ic_ai_on(participated, ai_agent) AS "
+        "coalesce(lower(participated) = 'true', false) OR ai_agent IS NOT NULL",
+        f"CREATE OR REPLACE TEMP MACRO ic_role(author_type, ai_flag, ai_on) AS {cases['role']}",
+        f"CREATE OR REPLACE TEMP MACRO ic_first_role(delivered_as, author_role) AS "
+        f"{cases['first_role']}",
+        f"CREATE OR REPLACE TEMP MACRO ic_event_type(part_type, role, routed, after_close) AS "
+        f"{cases['event_type']}",
+        f"CREATE OR REPLACE TEMP MACRO ic_vendor_state(state) AS {cases['vendor_state']}",
+        f"CREATE OR REPLACE TEMP MACRO ic_is_preview(source_type) AS "
+        f"CAST({cases['is_preview']} AS BOOLEAN)",
+        ROUTED_MACRO,
+        "CREATE OR REPLACE TEMP MACRO ic_channel(channel, source_type) AS coalesce(CASE "
+        "json_type(channel) WHEN 'OBJECT' THEN channel ->> '$.initial' "
+        "WHEN 'VARCHAR' THEN channel ->> '$' END, source_type)",
+    ]
 
 
 def _fields(prefix: str) -> str:
@@ -267,45 +223,6 @@ SELECT *,
 FROM checked
 """
 
-def numbered_lines(path: str) -> str:
-    """The file's lines as (n, line), for error diagnosis: JSON is not parsed here."""
-    reader = (f"read_csv({sql_string(path)}, columns = {{'line': 'VARCHAR'}}, "
-              f"delim = {sql_string(chr(31))}, quote = '', escape = '', header = false, "
-              f"auto_detect = false, max_line_size = {1 << 30})")
-    return f"(SELECT row_number() OVER () AS n, line FROM {reader})"
-
-
-def _shape_checks(shape: object, path: str, name: str) -> list[tuple[str, str]]:
-    """(field name, SQL that is true when the record has something else there), top down."""
-    checks: list[tuple[str, str]] = []
-    if isinstance(shape, dict):
-        for key, sub in shape.items():
-            checks += _shape_checks(sub, f"{path}.{key}", f"{name}.{key}" if name else key)
-    elif isinstance(shape, list):
-        checks += _shape_checks(shape[0], f"{path}[*]", f"{name}[]")
-    if isinstance(shape, str) or not name:
-        return checks
-    kind = "OBJECT" if isinstance(shape, dict) else "ARRAY"
-    types = f"json_type(json, {sql_string(path)})"
-    wrong = (f"len(list_filter({types}, lambda t: t NOT IN ('{kind}', 'NULL'))) > 0"
-             if "[*]" in path else f"coalesce({types} NOT IN ('{kind}', 'NULL'), false)")
-    return [(name, wrong), *checks]
-
-
-def shape_problem(path: str, json_format: str) -> str:
-    """The first record (1-based, as ic_raw numbers them) whose JSON types differ from RAW, and
-    the field: DuckDB's own error names neither reliably for nested fields."""
-    whens = " ".join(f"WHEN {wrong} THEN {sql_string(name)}"
-                     for name, wrong in _shape_checks(RAW, "$", ""))
-    return f"""
-SELECT n, field FROM (
-    SELECT n, CASE WHEN json_type(json) <> 'OBJECT' THEN '' {whens} END AS field
-    FROM (SELECT row_number() OVER () AS n, json
-          FROM read_json_objects({sql_string(path)}, format = '{json_format}'))
-) WHERE field IS NOT NULL ORDER BY n LIMIT 1
-"""
-
-
 NOT_INTERCOM = """
 SELECT f.source_file, f.unit FROM ic_raw r JOIN ic_files f USING (file_no)
 GROUP BY f.file_no, f.source_file, f.unit
@@ -353,8 +270,9 @@ SELECT id AS conversation_id, 'source' AS event_id, auditor_parse_ts(created_at)
        coalesce(nullif(text, ''), nullif(ic_text(source.subject), '')) AS body,
        conv_channel AS channel, created_at AS created_at_raw, NULL AS rating_raw,
        source_file, label AS source_record, rec_ord * {PART_SHIFT} AS source_ord
-FROM (SELECT *, ic_text(source.body) AS text FROM ic_records
-      WHERE kind = 'conversation' AND source IS NOT NULL)
+FROM (SELECT *, ic_decode(stripped) AS text
+      FROM (SELECT *, ic_strip(source.body) AS stripped FROM ic_records
+            WHERE kind = 'conversation' AND source IS NOT NULL))
 """
 
 # Parts are collected first (one row each, conversation attributes alongside), then mapped by
@@ -417,9 +335,11 @@ SELECT conversation_id, p.id AS event_id, auditor_parse_ts(p.created_at) AS crea
        channel, p.created_at AS created_at_raw, NULL AS rating_raw, source_file,
        coalesce(source_record, 'conversation ' || conversation_id || ' part ' || idx)
            AS source_record, source_ord
-FROM (SELECT *, ic_role(p.author.type, ic_ai_flag(p.author.from_ai_agent, p.author.is_ai_answer),
-                        ai_on) AS role, ic_text(p.body) AS text
-      FROM ic_parts)
+FROM (SELECT *, ic_decode(stripped) AS text
+      FROM (SELECT *, ic_role(p.author.type, ic_ai_flag(p.author.from_ai_agent,
+                              p.author.is_ai_answer), ai_on) AS role,
+                   ic_strip(p.body) AS stripped
+            FROM ic_parts))
 """
 
 

@@ -1,14 +1,16 @@
-"""Staging tables -> validated `events` and `conversations`, the same for every source format.
+"""Staged rows -> validated `events` and `conversations`, the same for every source format.
 
-Set-based: one pass of SQL decides, for every staged row, either a quarantine reason or a place
-in the event log. Nothing is dropped silently: each staged row ends up in exactly one of them.
+Set-based and single-pass: one CREATE TABLE reads everything staged once, normalises roles and
+event types, and decides for every row either a quarantine reason or a place in the event log.
+Rows with a reason then move to `quarantine`. Nothing is dropped silently: each staged row ends
+up in exactly one of the two.
 """
 
 from __future__ import annotations
 
 import duckdb
 
-from auditor.engine import first_row, sql_string
+from auditor.engine import first_row, sql_string, staged_events
 from auditor.errors import InputError
 from auditor.schema import ACTOR_ROLES, EVENT_TYPES, VENDOR_STATES
 
@@ -17,15 +19,19 @@ def _in_list(values: tuple[str, ...]) -> str:
     return "(" + ", ".join(sql_string(v) for v in values) + ")"
 
 
-# First failing check wins; (field, reason) of NULL means the row is valid.
+def _normalised(column: str, allowed: tuple[str, ...]) -> str:
+    # Exact values (the usual case) skip the string functions; others are case-folded.
+    return (f"CASE WHEN {column} IN {_in_list(allowed)} THEN {column} "
+            f"ELSE lower(trim({column})) END")
+
+
+# First failing check wins; NULL means the row is valid. Reads the normalised role and type.
 CHECKS = f"""
     CASE
-        WHEN conversation_id IS NULL OR trim(conversation_id) = '' THEN 'conversation_id'
+        WHEN conversation_id IS NULL OR conversation_id = '' THEN 'conversation_id'
         WHEN created_at IS NULL THEN 'created_at'
-        WHEN actor_role IS NULL OR lower(trim(actor_role)) NOT IN {_in_list(ACTOR_ROLES)}
-            THEN 'actor_role'
-        WHEN event_type IS NULL OR lower(trim(event_type)) NOT IN {_in_list(EVENT_TYPES)}
-            THEN 'event_type'
+        WHEN role IS NULL OR role NOT IN {_in_list(ACTOR_ROLES)} THEN 'actor_role'
+        WHEN kind IS NULL OR kind NOT IN {_in_list(EVENT_TYPES)} THEN 'event_type'
         WHEN rating_raw IS NOT NULL AND coalesce(try_cast(rating_raw AS DOUBLE) NOT IN
             (1, 2, 3, 4, 5), true) THEN 'rating'
     END
@@ -49,47 +55,44 @@ REASON = f"""
 
 def finish_ingest(con: duckdb.DuckDBPyConnection) -> tuple[int, int, int]:
     """Build `events` and `conversations`; return (events, conversations, quarantine rows)."""
-    _check_rows(con)
-    _build_events(con)
+    _build_checked_events(con)
+    _reject_hopeless_files(con)
+    _quarantine_invalid_rows(con)
+    _derive_missing_ids(con)
+    _quarantine_duplicate_ids(con)
     _build_conversations(con)
-    con.execute("DROP TABLE stage_checked")
-    counts = [con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]  # type: ignore[index]
+    con.execute("DELETE FROM stage_events")
+    con.execute("DELETE FROM stage_conversations")
+    counts = [con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]
               for t in ("events", "conversations", "quarantine")]
     return counts[0], counts[1], counts[2]
 
 
-def _check_rows(con: duckdb.DuckDBPyConnection) -> None:
+def _build_checked_events(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"""
-        CREATE TEMP TABLE stage_checked AS
-        SELECT *, CASE WHEN event_id IS NOT NULL AND problem_field IS NULL THEN row_number() OVER (
-                   PARTITION BY trim(conversation_id), event_id, problem_field IS NULL
-                   ORDER BY source_file, source_ord) END AS id_rank
-        FROM (SELECT *, {CHECKS} AS problem_field FROM stage_events)
+        CREATE TABLE events AS
+        SELECT conversation_id, event_id, created_at, role AS actor_role, actor_id,
+               kind AS event_type, body,
+               CAST(try_cast(rating_raw AS DOUBLE) AS INTEGER) AS rating,
+               channel, source_file, source_ord, problem_field,
+               CASE WHEN problem_field IS NOT NULL THEN source_record END AS problem_record,
+               CASE WHEN problem_field IS NOT NULL THEN {REASON} END AS problem_reason
+        FROM (SELECT *, {CHECKS} AS problem_field
+              FROM (SELECT *, {_normalised('actor_role', ACTOR_ROLES)} AS role,
+                           {_normalised('event_type', EVENT_TYPES)} AS kind
+                    FROM {staged_events(con)}))
     """)
-    con.execute(f"""
-        INSERT INTO quarantine
-        SELECT source_file, source_record, problem_field, {REASON}
-        FROM stage_checked WHERE problem_field IS NOT NULL
-        UNION ALL
-        SELECT source_file, source_record, 'event_id',
-               'duplicate event_id ''' || event_id || ''' in conversation ''' || conversation_id
-               || ''' (first seen earlier; this copy is ignored)'
-        FROM stage_checked WHERE id_rank > 1
-        ORDER BY 1, 2
-    """)
-    _reject_hopeless_files(con)
-    con.execute("DELETE FROM stage_events")
 
 
 def _reject_hopeless_files(con: duckdb.DuckDBPyConnection) -> None:
     """A file in which no event row is valid is a file problem, not a few bad records."""
-    first_bad = first_row(con, f"""
-        WITH per_file AS (
-            SELECT source_file FROM stage_checked GROUP BY source_file
+    first_bad = first_row(con, """
+        WITH hopeless AS (
+            SELECT source_file FROM events GROUP BY source_file
             HAVING count(*) FILTER (problem_field IS NULL) = 0
         )
-        SELECT source_file, source_record, problem_field, {REASON}
-        FROM stage_checked JOIN per_file USING (source_file)
+        SELECT source_file, problem_record, problem_field, problem_reason
+        FROM events JOIN hopeless USING (source_file)
         ORDER BY source_file, source_ord LIMIT 1
     """)
     if first_bad:
@@ -98,24 +101,65 @@ def _reject_hopeless_files(con: duckdb.DuckDBPyConnection) -> None:
                          field=field)
 
 
-def _build_events(con: duckdb.DuckDBPyConnection) -> None:
+def _quarantine_invalid_rows(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("""
-        CREATE TABLE events AS
-        SELECT trim(conversation_id) AS conversation_id,
-               coalesce(event_id, '#' || row_number() OVER (
-                   PARTITION BY trim(conversation_id)
-                   ORDER BY created_at, source_file, source_ord)) AS event_id,
-               created_at,
-               lower(trim(actor_role)) AS actor_role,
-               actor_id,
-               lower(trim(event_type)) AS event_type,
-               body,
-               CAST(try_cast(rating_raw AS DOUBLE) AS INTEGER) AS rating,
-               channel, source_file, source_ord
-        FROM stage_checked
-        WHERE problem_field IS NULL AND coalesce(id_rank, 1) = 1
-        ORDER BY conversation_id, created_at, source_file, source_ord
+        INSERT INTO quarantine
+        SELECT source_file, problem_record, problem_field, problem_reason
+        FROM events WHERE problem_field IS NOT NULL
     """)
+    con.execute("DELETE FROM events WHERE problem_field IS NOT NULL")
+
+
+def _derive_missing_ids(con: duckdb.DuckDBPyConnection) -> None:
+    """Ids for rows that brought none: '#n' in time order within the conversation."""
+    missing = con.execute("SELECT count(*) FROM events WHERE event_id IS NULL").fetchall()[0][0]
+    if missing:
+        con.execute("""
+            CREATE OR REPLACE TABLE events AS
+            SELECT * REPLACE (coalesce(event_id, '#' || row_number() OVER (
+                PARTITION BY conversation_id ORDER BY created_at, source_file, source_ord))
+                AS event_id)
+            FROM events
+        """)
+
+
+DUPLICATE_COPIES = """
+    CREATE OR REPLACE TEMP TABLE duplicate_copies AS
+    SELECT source_file, source_ord, conversation_id, event_id FROM (
+        SELECT e.source_file, e.source_ord, e.conversation_id, e.event_id,
+               row_number() OVER (PARTITION BY e.conversation_id, e.event_id
+                                  ORDER BY e.source_file, e.source_ord) AS copy_no
+        FROM events e SEMI JOIN (
+            SELECT conversation_id, event_id FROM events
+            GROUP BY ALL HAVING count(*) > 1) d USING (conversation_id, event_id))
+    WHERE copy_no > 1
+"""
+DUPLICATE_REASON = (
+    "'duplicate event_id ''' || d.event_id || ''' in conversation ''' || d.conversation_id "
+    "|| ''' (first seen earlier; this copy is ignored)'"
+)
+
+
+def _quarantine_duplicate_ids(con: duckdb.DuckDBPyConnection) -> None:
+    """Keep the first copy of a repeated (conversation_id, event_id); quarantine the rest."""
+    con.execute(DUPLICATE_COPIES)
+    if not con.execute("SELECT count(*) FROM duplicate_copies").fetchall()[0][0]:
+        con.execute("DROP TABLE duplicate_copies")
+        return
+    con.execute(f"""
+        INSERT INTO quarantine
+        SELECT s.source_file, s.source_record, 'event_id', {DUPLICATE_REASON}
+        FROM duplicate_copies d JOIN {staged_events(con)} s USING (source_file, source_ord)
+    """)
+    con.execute("DELETE FROM events WHERE (source_file, source_ord) IN "
+                "(SELECT (source_file, source_ord) FROM duplicate_copies)")
+    con.execute("DROP TABLE duplicate_copies")
+
+
+def _first(column: str) -> str:
+    """The first non-empty value in file order: deterministic, and no sort needed."""
+    return (f"arg_min({column}, {{'f': source_file, 'o': source_ord}}) "
+            f"FILTER (WHERE {column} IS NOT NULL)")
 
 
 def _build_conversations(con: duckdb.DuckDBPyConnection) -> None:
@@ -123,15 +167,15 @@ def _build_conversations(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"""
         CREATE TABLE conversations AS
         WITH attrs AS (
-            SELECT trim(conversation_id) AS conversation_id,
-                   first(customer_id ORDER BY source_file, source_ord) AS customer_id,
-                   first(channel ORDER BY source_file, source_ord) AS channel,
-                   first(vendor_label ORDER BY source_file, source_ord) AS vendor_label,
-                   first(lower(vendor_state) ORDER BY source_file, source_ord)
+            SELECT conversation_id,
+                   {_first('customer_id')} AS customer_id,
+                   {_first('channel')} AS channel,
+                   {_first('vendor_label')} AS vendor_label,
+                   arg_min(lower(vendor_state), {{'f': source_file, 'o': source_ord}})
                        FILTER (WHERE lower(vendor_state) IN {states}) AS vendor_state,
                    coalesce(bool_or(is_preview), false) AS is_preview
             FROM stage_conversations
-            WHERE conversation_id IS NOT NULL AND trim(conversation_id) <> ''
+            WHERE conversation_id IS NOT NULL AND conversation_id <> ''
             GROUP BY 1
         ),
         ids AS (
@@ -140,6 +184,4 @@ def _build_conversations(con: duckdb.DuckDBPyConnection) -> None:
         SELECT ids.conversation_id, attrs.customer_id, attrs.channel, attrs.vendor_label,
                attrs.vendor_state, coalesce(attrs.is_preview, false) AS is_preview
         FROM ids LEFT JOIN attrs USING (conversation_id)
-        ORDER BY ids.conversation_id
     """)
-    con.execute("DELETE FROM stage_conversations")
