@@ -228,6 +228,7 @@ relative AS (
         bool_or(e.is_negative AND e.created_at > p.first_ai_message_at)
             AS customer_reacted_negatively
     FROM e JOIN per_conversation p USING (conversation_id)
+    WHERE e.is_customer_message  -- every fact here is about customer messages
     GROUP BY e.conversation_id
 ),
 base AS (
