@@ -11,11 +11,19 @@ The pipeline is a straight line, one module per stage:
 
 from __future__ import annotations
 
+import tomllib
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
-try:
-    __version__ = version("resolution-auditor")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0+source"
+
+def _version() -> str:
+    try:
+        return version("resolution-auditor")
+    except PackageNotFoundError:  # a source tree that was never installed: pyproject says
+        pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
+        return str(tomllib.loads(pyproject.read_text())["project"]["version"])
+
+
+__version__ = _version()
 
 __all__ = ["__version__"]
