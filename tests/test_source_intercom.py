@@ -57,11 +57,11 @@ EVENTS = [  # (fixture, conversation, [(event_id, actor_role, event_type)] in ti
         ("source", "customer", "message"), ("p1", "ai_agent", "message"),  # 2.11: no flag
         ("p2", "customer", "message"), ("p3", "ai_agent", "handoff"),
         ("p4", "human_agent", "message"), ("p5", "human_agent", "close"),
-        ("p6", "customer", "reopen"),  # open after a close
+        ("p6", "customer", "message"),  # the customer writes after a close: a message
         ("p7", "ai_agent", "assignment")]),  # assigned to nobody_admin: not a handoff
     ("api-2.11-operator.jsonl", "211002", [
         ("source", "customer", "message"), ("q1", "bot", "message"),  # no AI in conversation
-        ("q2", "customer", "other"),  # open without a close before it
+        ("q2", "customer", "message"),  # a customer reply arrives as an open part
         ("q3", "human_agent", "other")]),  # snoozed
     ("api-2.11-operator.jsonl", "211003", [  # ai_agent object without ai_agent_participated
         ("source", "customer", "message"), ("r1", "ai_agent", "message")]),
@@ -219,7 +219,8 @@ EVENT_TYPES = [  # (part_type, author, assigned_to, expected event_type)
     ("assignment", {"type": "admin"}, {"type": "team", "id": "7"}, "assignment"),  # human routes
     ("assign_and_reopen", {"type": "admin"}, {"type": "admin", "id": "9"}, "reopen"),
     ("close", {"type": "admin"}, None, "close"),
-    ("open", {"type": "user"}, None, "other"),  # nothing closed before it
+    ("open", {"type": "user"}, None, "message"),  # a customer reply
+    ("open", {"type": "admin"}, None, "other"),  # nothing closed before it
     ("unsnoozed", {"type": "admin"}, None, "other"),
     ("conversation_attribute_updated_by_admin", {"type": "bot"}, None, "other"),
 ]

@@ -59,6 +59,7 @@ CONDITIONS: dict[str, str] = {
     "no AI flag, AI in conversation": "ai_flag IS NULL AND ai_on",
     "routed to a teammate by AI or bot": "role IN ('ai_agent', 'bot') AND routed",
     "after a close": "after_close",
+    "by the customer": "role = 'customer'",
 }
 
 _ANY, _OTHER, _AI = "(any)", "(other)", "AI flag true"
@@ -116,6 +117,9 @@ MAPPING: tuple[Rule, ...] = (
     Rule("part_type", "*assignment*", "event_type", "assignment"),
     Rule("part_type", "assign_and_reopen", "event_type", "reopen"),
     Rule("part_type", "close", "event_type", "close"),
+    # A customer replying to a closed conversation arrives as an `open` part carrying the text:
+    # keep it a message, so its words count (the facts see a customer message after a close).
+    Rule("part_type", "open", "event_type", "message", "by the customer"),
     Rule("part_type", "open", "event_type", "reopen", "after a close"),
     Rule("part_type", _OTHER, "event_type", "other"),
     Rule("body", _ANY, "body", "(text)", "quick reply options when the body is empty"),
