@@ -66,8 +66,12 @@ FACT_PARAMETERS: dict[str, str] = {
 
 FACT_COLUMNS: tuple[Fact, ...] = (
     Fact("conversation_id", "VARCHAR", "The conversation."),
-    Fact("customer_id", "VARCHAR", "The customer: conversation table, else first customer actor_id."),
-    Fact("channel", "VARCHAR", "Conversation channel: conversation table, else first event's channel."),
+    Fact("customer_id", "VARCHAR",
+         "The customer: conversation table, else the customer events' actor_id (the smallest if "
+         "several customers wrote)."),
+    Fact("channel", "VARCHAR",
+         "Conversation channel: conversation table, else the events' channel (the smallest if "
+         "several)."),
     Fact("vendor_label", "VARCHAR", "The vendor's own resolution label, verbatim."),
     Fact("vendor_state", "VARCHAR", "vendor_label in the normalised vocabulary (see canonical schema)."),
     Fact("is_preview", "BOOLEAN", "Vendor preview or test traffic."),
@@ -101,7 +105,9 @@ FACT_COLUMNS: tuple[Fact, ...] = (
     Fact("ai_after_human", "BOOLEAN",
          "The AI sent a message after a human agent's first message (the AI 'closed' a human's "
          "conversation)."),
-    Fact("last_message_role", "VARCHAR", "Role of whoever sent the last customer-visible message."),
+    Fact("last_message_role", "VARCHAR",
+         "Role of whoever sent the last customer-visible message (same-instant ties: ai_agent, "
+         "human_agent, customer, bot, system)."),
     Fact("has_handoff", "BOOLEAN", "At least one handoff event."),
     Fact("handoff_after_last_ai", "BOOLEAN", "A handoff at or after the AI's last message."),
     Fact("customer_asked_for_human", "BOOLEAN",
@@ -202,17 +208,16 @@ per_conversation AS (
         max(created_at) FILTER (event_type = 'close') AS last_close_at,
         min(created_at) FILTER (event_type = 'reopen') AS first_reopen_at,
         min(created_at) FILTER (asks_for_human) AS first_human_request_at,
-        arg_max(actor_role, {{'t': created_at, 'id': event_id}}) FILTER (is_message)
-            AS last_message_role,
+        max(created_at) FILTER (is_message) AS last_message_at,
+        max(created_at) FILTER (is_message AND actor_role = 'bot') AS last_bot_message_at,
         min(rating) AS min_rating,
         max(rating) AS max_rating,
-        arg_max(rating, {{'t': created_at, 'id': event_id}}) FILTER (rating IS NOT NULL)
+        -- Ties must not depend on thread scheduling: a same-instant tie goes to the higher
+        -- rating, and actor and channel take the smallest value (one numeric key: fast).
+        arg_max(rating, epoch_us(created_at) * 8 + rating) FILTER (rating IS NOT NULL)
             AS last_rating,
-        arg_min(actor_id, {{'t': created_at, 'id': event_id}})
-            FILTER (is_customer_message AND actor_id IS NOT NULL)
-            AS first_customer_actor_id,
-        arg_min(channel, {{'t': created_at, 'id': event_id}}) FILTER (channel IS NOT NULL)
-            AS first_channel
+        min(actor_id) FILTER (is_customer_message) AS first_customer_actor_id,
+        min(channel) AS first_channel
     FROM e GROUP BY conversation_id
 ),
 relative AS (
@@ -256,7 +261,12 @@ base AS (
         coalesce(p.n_human_messages, 0) > 0 AS has_human_message,
         coalesce(p.last_human_message_at > p.first_ai_message_at, false) AS human_after_ai,
         coalesce(p.last_ai_message_at > p.first_human_message_at, false) AS ai_after_human,
-        p.last_message_role,
+        CASE WHEN p.last_message_at IS NULL THEN NULL
+             WHEN p.last_ai_message_at = p.last_message_at THEN 'ai_agent'
+             WHEN p.last_human_message_at = p.last_message_at THEN 'human_agent'
+             WHEN p.last_customer_message_at = p.last_message_at THEN 'customer'
+             WHEN p.last_bot_message_at = p.last_message_at THEN 'bot'
+             ELSE 'system' END AS last_message_role,
         coalesce(p.n_handoffs, 0) > 0 AS has_handoff,
         coalesce(p.last_handoff_at >= p.last_ai_message_at, false) AS handoff_after_last_ai,
         p.first_human_request_at IS NOT NULL AS customer_asked_for_human,
@@ -280,21 +290,27 @@ base AS (
     LEFT JOIN per_conversation p USING (conversation_id)
     LEFT JOIN relative r USING (conversation_id)
 ),
-starts AS (
-    SELECT customer_id, conversation_id, first_event_at AS started_at
-    FROM base WHERE customer_id IS NOT NULL AND first_event_at IS NOT NULL
+-- Repeat contacts: an ASOF join on a narrow table, so the wide one is not sorted or copied.
+who AS (
+    SELECT c.conversation_id, coalesce(c.customer_id, p.first_customer_actor_id) AS customer_id,
+           p.first_event_at AS started_at, p.last_ai_message_at
+    FROM conversations c LEFT JOIN per_conversation p USING (conversation_id)
+    WHERE coalesce(c.customer_id, p.first_customer_actor_id) IS NOT NULL
+),
+next_contact AS (
+    SELECT w.conversation_id, s.conversation_id AS next_id, s.started_at AS next_at
+    FROM who w ASOF JOIN who s
+        ON w.customer_id = s.customer_id AND s.started_at > w.last_ai_message_at
 )
 SELECT {columns}
-FROM base b
-ASOF LEFT JOIN starts s
-    ON b.customer_id = s.customer_id AND s.started_at > b.last_ai_message_at
+FROM base b LEFT JOIN next_contact s USING (conversation_id)
 """
 
 _NEXT_CONTACT = {
-    "next_contact_conversation_id": "s.conversation_id AS next_contact_conversation_id",
-    "next_contact_at": "s.started_at AS next_contact_at",
+    "next_contact_conversation_id": "s.next_id AS next_contact_conversation_id",
+    "next_contact_at": "s.next_at AS next_contact_at",
     "hours_to_next_contact":
-        "date_diff('second', b.last_ai_message_at, s.started_at) / 3600.0 AS hours_to_next_contact",
+        "date_diff('second', b.last_ai_message_at, s.next_at) / 3600.0 AS hours_to_next_contact",
 }
 FACTS_SQL = FACTS_SQL.replace("{columns}", ", ".join(
     _NEXT_CONTACT.get(f.name, f"b.{f.name}") for f in FACT_COLUMNS

@@ -140,8 +140,18 @@ DUPLICATE_REASON = (
 )
 
 
+def _may_have_duplicate_ids(con: duckdb.DuckDBPyConnection) -> bool:
+    # Distinct hashes are cheap to count; equal counts prove every id pair is unique (a hash
+    # collision can only make this say "maybe", and then the exact check runs).
+    rows, distinct = con.execute("SELECT count(*), count(DISTINCT hash(conversation_id, event_id)) "
+                                 "FROM events").fetchall()[0]
+    return rows != distinct
+
+
 def _quarantine_duplicate_ids(con: duckdb.DuckDBPyConnection) -> None:
     """Keep the first copy of a repeated (conversation_id, event_id); quarantine the rest."""
+    if not _may_have_duplicate_ids(con):
+        return
     con.execute(DUPLICATE_COPIES)
     if not con.execute("SELECT count(*) FROM duplicate_copies").fetchall()[0][0]:
         con.execute("DROP TABLE duplicate_copies")
@@ -156,10 +166,9 @@ def _quarantine_duplicate_ids(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DROP TABLE duplicate_copies")
 
 
-def _first(column: str) -> str:
-    """The first non-empty value in file order: deterministic, and no sort needed."""
-    return (f"arg_min({column}, {{'f': source_file, 'o': source_ord}}) "
-            f"FILTER (WHERE {column} IS NOT NULL)")
+def _agreed(column: str) -> str:
+    """A conversation's attribute: when rows disagree, the smallest value (deterministic)."""
+    return f"min({column})"
 
 
 def _build_conversations(con: duckdb.DuckDBPyConnection) -> None:
@@ -168,18 +177,20 @@ def _build_conversations(con: duckdb.DuckDBPyConnection) -> None:
         CREATE TABLE conversations AS
         WITH attrs AS (
             SELECT conversation_id,
-                   {_first('customer_id')} AS customer_id,
-                   {_first('channel')} AS channel,
-                   {_first('vendor_label')} AS vendor_label,
-                   arg_min(lower(vendor_state), {{'f': source_file, 'o': source_ord}})
-                       FILTER (WHERE lower(vendor_state) IN {states}) AS vendor_state,
+                   {_agreed('customer_id')} AS customer_id,
+                   {_agreed('channel')} AS channel,
+                   {_agreed('vendor_label')} AS vendor_label,
+                   min(lower(vendor_state)) FILTER (WHERE lower(vendor_state) IN {states})
+                       AS vendor_state,
                    coalesce(bool_or(is_preview), false) AS is_preview
             FROM stage_conversations
             WHERE conversation_id IS NOT NULL AND conversation_id <> ''
             GROUP BY 1
         ),
-        ids AS (
-            SELECT conversation_id FROM attrs UNION SELECT DISTINCT conversation_id FROM events
+        ids AS (  -- conversations known only from their events get empty attributes
+            SELECT conversation_id FROM attrs
+            UNION ALL
+            SELECT DISTINCT conversation_id FROM events ANTI JOIN attrs USING (conversation_id)
         )
         SELECT ids.conversation_id, attrs.customer_id, attrs.channel, attrs.vendor_label,
                attrs.vendor_state, coalesce(attrs.is_preview, false) AS is_preview
