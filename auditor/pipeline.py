@@ -102,7 +102,8 @@ def judge(con: duckdb.DuckDBPyConnection, vendor: RuleSet, contract: RuleSet) ->
         if not _exists(con, table):
             build_facts(con, table, params)
         con.execute(f"CREATE OR REPLACE VIEW {role}_facts AS SELECT * FROM {table}")
-        evaluate(con, ruleset, f"{role}_facts", f"{role}_verdicts")
+        # Only the contract's evidence reaches the findings; the vendor's verdict is enough.
+        evaluate(con, ruleset, f"{role}_facts", f"{role}_verdicts", evidence=role == "contract")
 
 
 def load_bill(con: duckdb.DuckDBPyConnection, request: AuditRequest,

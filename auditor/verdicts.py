@@ -36,16 +36,17 @@ def fact_params(ruleset: RuleSet) -> FactParams:
 
 
 def evaluate(con: duckdb.DuckDBPyConnection, ruleset: RuleSet, facts_table: str,
-             out_table: str) -> None:
+             out_table: str, *, evidence: bool = True) -> None:
     """Create `out_table` (VERDICT_COLUMNS), one row per row of `facts_table`, in one query.
 
-    `facts_table` must have been built with `fact_params(ruleset)`.
+    `facts_table` must have been built with `fact_params(ruleset)`. With evidence=False the
+    evidence column is NULL: cheaper where only the verdict is read (reproduction).
     """
     con.execute(f"CREATE OR REPLACE TABLE {_table(out_table)} AS "
-                + verdict_sql(ruleset, _table(facts_table)))
+                + verdict_sql(ruleset, _table(facts_table), evidence=evidence))
 
 
-def verdict_sql(ruleset: RuleSet, facts_table: str) -> str:
+def verdict_sql(ruleset: RuleSet, facts_table: str, *, evidence: bool = True) -> str:
     """The SELECT behind `evaluate` (also handy to show a rule set's SQL to a reviewer)."""
     compiled = compile_ruleset(ruleset)
     applies = [f"coalesce(({c.condition}), false) AS applies_{n}"
@@ -53,8 +54,8 @@ def verdict_sql(ruleset: RuleSet, facts_table: str) -> str:
     return (f"WITH applies AS (SELECT *, {', '.join(applies)} FROM {_table(facts_table)})\n"
             f"SELECT conversation_id, {_counted(compiled)} AS counted,\n"
             f"    {_reasons(compiled)} AS reasons,\n"
-            f"    {_evidence(compiled)} AS evidence\n"
-            f"FROM applies ORDER BY conversation_id")
+            f"    {_evidence(compiled) if evidence else 'CAST(NULL AS VARCHAR)'} AS evidence\n"
+            f"FROM applies")
 
 
 def _counted(compiled: CompiledRuleSet) -> str:
