@@ -5,10 +5,7 @@ from __future__ import annotations
 import click
 
 from auditor.report.model import Report
-
-
-def _usd(amount: float) -> str:
-    return f"${amount:,.2f}"
+from auditor.report.model import usd as _usd
 
 
 def _row(label: str, items: int, amount: float, total: int) -> str:

@@ -5,16 +5,10 @@ from __future__ import annotations
 import duckdb
 
 from auditor.report.model import Report
+from auditor.report.model import share as _pct
+from auditor.report.model import usd as _usd
 
 EXAMPLES_PER_REASON = 3
-
-
-def _usd(amount: float) -> str:
-    return f"${amount:,.2f}"
-
-
-def _pct(part: int, whole: int) -> str:
-    return f"{100 * part / whole:.1f}%" if whole else "0.0%"
 
 
 def render_markdown(con: duckdb.DuckDBPyConnection, report: Report) -> str:

@@ -7,30 +7,35 @@ amounts. Money is rounded to cents only when rendered.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Annotated
 
-from pydantic import BaseModel, Field, field_serializer
+from pydantic import BaseModel, Field, PlainSerializer
 
 from auditor.sources import InputProvenance
+
+# Exact decimals inside; dollars and cents in report.json.
+Cents = Annotated[Decimal, PlainSerializer(lambda amount: float(round(amount, 2)),
+                                           return_type=float)]
+
+
+def usd(amount: float | Decimal) -> str:
+    return f"${float(amount):,.2f}"
+
+
+def share(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f}%" if whole else "0.0%"
 
 
 class Money(BaseModel):
     items: int
-    amount: Decimal
-
-    @field_serializer("amount")
-    def _cents(self, amount: Decimal) -> float:
-        return float(round(amount, 2))
+    amount: Cents
 
 
 class ReasonLine(BaseModel):
     code: str
     summary: str
     items: int
-    amount: Decimal
-
-    @field_serializer("amount")
-    def _cents(self, amount: Decimal) -> float:
-        return float(round(amount, 2))
+    amount: Cents
 
 
 class Disputed(Money):
