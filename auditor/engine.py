@@ -69,6 +69,16 @@ def create_staging_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(ddl("stage_conversations", STAGE_CONVERSATION_COLUMNS))
     con.execute(ddl("quarantine", QUARANTINE_COLUMNS))
     con.execute("CREATE TABLE staged_event_views (name VARCHAR)")
+    # Files whose staged rows leave source_record empty: it is '<unit> <source_ord + shift>',
+    # built only for the few rows a message needs (building it per row is a real cost).
+    con.execute("CREATE TABLE staged_record_labels (source_file VARCHAR, unit VARCHAR, "
+                "shift BIGINT)")
+
+
+def record_label(file_column: str, ord_column: str, record_column: str) -> str:
+    """SQL for a row's record label: its own source_record, else derived from its ordinal."""
+    return (f"coalesce({record_column}, (SELECT l.unit || ' ' || ({ord_column} + l.shift) "
+            f"FROM staged_record_labels l WHERE l.source_file = {file_column}))")
 
 
 def stage_events_view(con: duckdb.DuckDBPyConnection, select_sql: str) -> None:

@@ -217,24 +217,26 @@ per_conversation AS (
         arg_max(rating, epoch_us(created_at) * 8 + rating) FILTER (rating IS NOT NULL)
             AS last_rating,
         min(actor_id) FILTER (is_customer_message) AS first_customer_actor_id,
-        min(channel) AS first_channel
+        min(channel) AS first_channel,
+        list({{'t': created_at, 'confirms': is_confirmation, 'negative': is_negative}})
+            FILTER (is_customer_message) AS customer_messages
     FROM e GROUP BY conversation_id
 ),
+-- Facts about customer messages relative to per-conversation times, from each conversation's
+-- short list of customer messages: no second pass over the events, no join back to them.
 relative AS (
-    SELECT e.conversation_id,
-        count(*) FILTER (e.is_customer_message AND e.created_at > p.last_ai_message_at)
+    SELECT conversation_id,
+        len(list_filter(customer_messages, lambda m: m.t > last_ai_message_at))
             AS customer_messages_after_last_ai,
-        count(*) FILTER (e.is_confirmation AND e.created_at > p.last_ai_message_at)
+        len(list_filter(customer_messages, lambda m: m.t > last_ai_message_at AND m.confirms))
             AS confirmations_after_last_ai,
-        min(e.created_at) FILTER (e.is_customer_message AND e.created_at > p.last_ai_message_at)
+        list_min([m.t FOR m IN customer_messages IF m.t > last_ai_message_at])
             AS first_reply_after_last_ai_at,
-        min(e.created_at) FILTER (e.is_customer_message AND e.created_at > p.first_close_at)
+        list_min([m.t FOR m IN customer_messages IF m.t > first_close_at])
             AS first_customer_message_after_close_at,
-        bool_or(e.is_negative AND e.created_at > p.first_ai_message_at)
+        len(list_filter(customer_messages, lambda m: m.negative AND m.t > first_ai_message_at)) > 0
             AS customer_reacted_negatively
-    FROM e JOIN per_conversation p USING (conversation_id)
-    WHERE e.is_customer_message  -- every fact here is about customer messages
-    GROUP BY e.conversation_id
+    FROM per_conversation
 ),
 base AS (
     SELECT c.conversation_id,

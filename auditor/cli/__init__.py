@@ -31,6 +31,10 @@ class AuditorGroup(click.Group):
             fail("interrupted")
         except MemoryError:
             fail("out of memory: set AUDITOR_MEMORY_LIMIT lower (e.g. 512MB) so DuckDB spills to disk")
+        except Exception as exc:  # a bug, not bad input: still one line, never a traceback
+            first_line = (str(exc).strip().splitlines() or [""])[0]
+            fail(f"internal error ({type(exc).__name__}: {first_line}); please report it "
+                 "with the command you ran")
 
     def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
         from auditor.errors import did_you_mean

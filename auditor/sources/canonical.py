@@ -94,7 +94,10 @@ def _load_file(con: duckdb.DuckDBPyConnection, file: InputFile) -> int:
     lineage = (f"{sql_string(file.display)} AS source_file, "
                f"'{unit} ' || ({ordinal} + {offset - 1}) AS source_record, {ordinal} AS source_ord")
     if is_event_log:
-        _stage_events(con, reader, types, lineage)
+        con.execute("INSERT INTO staged_record_labels VALUES (?, ?, ?)",
+                    [file.display, unit, offset - 1])
+        _stage_events(con, reader, types, lineage.replace(
+            f"'{unit} ' || ({ordinal} + {offset - 1})", "CAST(NULL AS VARCHAR)"))
     conversation_attrs = set(column_names(CONVERSATION_COLUMNS)) - {"conversation_id"}
     if conversation_attrs & types.keys() or not is_event_log:
         _stage_conversations(con, reader, types, lineage)

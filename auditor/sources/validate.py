@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import duckdb
 
-from auditor.engine import first_row, sql_string, staged_events
+from auditor.engine import first_row, record_label, sql_string, staged_events
 from auditor.errors import InputError
 from auditor.schema import ACTOR_ROLES, EVENT_TYPES, VENDOR_STATES
 
@@ -86,12 +86,13 @@ def _build_checked_events(con: duckdb.DuckDBPyConnection) -> None:
 
 def _reject_hopeless_files(con: duckdb.DuckDBPyConnection) -> None:
     """A file in which no event row is valid is a file problem, not a few bad records."""
-    first_bad = first_row(con, """
+    first_bad = first_row(con, f"""
         WITH hopeless AS (
             SELECT source_file FROM events GROUP BY source_file
             HAVING count(*) FILTER (problem_field IS NULL) = 0
         )
-        SELECT source_file, problem_record, problem_field, problem_reason
+        SELECT source_file, {record_label('source_file', 'source_ord', 'problem_record')},
+               problem_field, problem_reason
         FROM events JOIN hopeless USING (source_file)
         ORDER BY source_file, source_ord LIMIT 1
     """)
@@ -102,9 +103,10 @@ def _reject_hopeless_files(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _quarantine_invalid_rows(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute("""
+    con.execute(f"""
         INSERT INTO quarantine
-        SELECT source_file, problem_record, problem_field, problem_reason
+        SELECT source_file, {record_label('source_file', 'source_ord', 'problem_record')},
+               problem_field, problem_reason
         FROM events WHERE problem_field IS NOT NULL
     """)
     con.execute("DELETE FROM events WHERE problem_field IS NOT NULL")
@@ -158,7 +160,8 @@ def _quarantine_duplicate_ids(con: duckdb.DuckDBPyConnection) -> None:
         return
     con.execute(f"""
         INSERT INTO quarantine
-        SELECT s.source_file, s.source_record, 'event_id', {DUPLICATE_REASON}
+        SELECT s.source_file, {record_label('s.source_file', 's.source_ord', 's.source_record')},
+               'event_id', {DUPLICATE_REASON}
         FROM duplicate_copies d JOIN {staged_events(con)} s USING (source_file, source_ord)
     """)
     con.execute("DELETE FROM events WHERE (source_file, source_ord) IN "
