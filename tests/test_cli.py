@@ -118,3 +118,14 @@ def test_missing_export_and_unknown_command() -> None:
     assert "no such file" in _error(["audit", "nowhere.jsonl", "--billed-count", "1"])
     result = run_cli(["audti"])
     assert result.exit_code == 2 and "Did you mean 'audit'" in result.output
+
+
+def test_a_bug_is_still_one_line_and_exit_2(tmp_path: Path, export: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import auditor.pipeline
+
+    def broken(*_: object) -> None:
+        raise RuntimeError("something the developers got wrong\nsecond line")
+
+    monkeypatch.setattr(auditor.pipeline, "build_findings", broken)
+    message = _error(["audit", str(export), "--billed-count", "1"])
+    assert "internal error (RuntimeError: something the developers got wrong)" in message
