@@ -23,7 +23,7 @@ from auditor.report.write import QUARANTINE_ORDER, copy_table, write_outputs
 from auditor.schema import CONVERSATION_COLUMNS, EVENT_COLUMNS, column_names
 from auditor.rulesets import RuleSet, resolve_ruleset
 from auditor.sources import IngestSummary, InputProvenance, load_sources
-from auditor.verdicts import evaluate, fact_params
+from auditor.verdicts import evaluate, fact_params, facts_used
 
 Progress = Callable[[str], None]
 
@@ -93,14 +93,20 @@ def audit(request: AuditRequest, out_dir: Path | None = None,
         con.close()
 
 
+# Facts the pipeline itself reads besides the rule sets: reproduction and count-only invoices
+# are limited to the period by the AI's last message; --billed-from-labels reads vendor_state.
+PIPELINE_FACTS = frozenset({"last_ai_message_at", "vendor_state"})
+
+
 def judge(con: duckdb.DuckDBPyConnection, vendor: RuleSet, contract: RuleSet) -> None:
     """Facts once per distinct parameter set, then each rule set's verdicts."""
+    needed = facts_used(vendor) | facts_used(contract) | PIPELINE_FACTS
     built: dict[str, str] = {}
     for role, ruleset in (("vendor", vendor), ("contract", contract)):
         params = fact_params(ruleset)
         table = built.setdefault(params.key(), f"facts_{len(built) + 1}")
         if not _exists(con, table):
-            build_facts(con, table, params)
+            build_facts(con, table, params, needed)
         con.execute(f"CREATE OR REPLACE VIEW {role}_facts AS SELECT * FROM {table}")
         # Only the contract's evidence reaches the findings; the vendor's verdict is enough.
         evaluate(con, ruleset, f"{role}_facts", f"{role}_verdicts", evidence=role == "contract")

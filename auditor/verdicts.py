@@ -11,9 +11,11 @@ from __future__ import annotations
 import re
 
 import duckdb
+import sqlglot
+from sqlglot import exp
 
 from auditor.engine import sql_string
-from auditor.facts import FactParams
+from auditor.facts import FACT_NAMES, FactParams
 from auditor.rulesets import loader
 from auditor.rulesets.expressions import CompiledRuleSet, compile_ruleset
 from auditor.rulesets.model import RuleSet
@@ -80,3 +82,13 @@ def _table(name: str) -> str:
     if not TABLE_NAME.match(name):
         raise ValueError(f"not a plain table name: {name!r}")
     return name
+
+
+def facts_used(ruleset: RuleSet) -> frozenset[str]:
+    """The fact columns a rule set's conditions and evidence templates read."""
+    compiled = compile_ruleset(ruleset)
+    sql = [c.condition for c in compiled.criteria] + [c.evidence for c in compiled.criteria]
+    sql.append(compiled.confirmed_evidence)
+    names = {column.name for text in sql
+             for column in sqlglot.parse_one(text, dialect="duckdb").find_all(exp.Column)}
+    return frozenset(names & FACT_NAMES)
