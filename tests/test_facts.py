@@ -88,9 +88,9 @@ def test_phrase_lists_are_parameters(tmp_path: Path, con: duckdb.DuckDBPyConnect
 def test_facts_limited_to_the_columns_rule_sets_read_keep_their_values(tmp_path: Path, con: duckdb.DuckDBPyConnection) -> None:
     rows = [ASK, ANSWER, ["c2", at(2, "10:00"), C, "u1", "message", "Charged again!"]]
     load_sources(con, [str(write_events(tmp_path / "e.csv", rows))], "canonical")
-    build_facts(con, "full", FactParams())
+    build_facts(con, "all_facts", FactParams())
     build_facts(con, "narrow", FactParams(), {"has_ai_message", "hours_to_next_contact"})
     assert [d[0] for d in con.execute("SELECT * FROM narrow").description] == \
         ["conversation_id", "has_ai_message", "hours_to_next_contact"]
     query = "SELECT conversation_id, has_ai_message, hours_to_next_contact FROM {} ORDER BY 1"
-    assert con.execute(query.format("narrow")).fetchall() == con.execute(query.format("full")).fetchall()
+    assert con.execute(query.format("narrow")).fetchall() == con.execute(query.format("all_facts")).fetchall()
