@@ -147,7 +147,7 @@ def phrase_regex(phrases: list[str]) -> str:
     if not phrases:
         return r"a\bb"  # a word boundary between two letters cannot exist
     alternatives = "|".join(re.escape(p.strip().lower()) for p in phrases if p.strip())
-    return rf"\b(?:{alternatives})\b"
+    return rf"(?i)\b(?:{alternatives})\b"  # case-insensitive: no lower() copy of every text
 
 
 def _sql(params: FactParams) -> str:
@@ -181,7 +181,7 @@ WITH texts AS (
            event_type = 'message' AS is_message,
            event_type = 'message' AND actor_role = 'customer' AS is_customer_message,
            CASE WHEN event_type = 'message' AND actor_role = 'customer'
-                THEN lower(coalesce(body, '')) END AS customer_text
+                THEN coalesce(body, '') END AS customer_text
     FROM events
 ),
 -- Each phrase list is matched once per customer message; later stages read the flags.

@@ -101,8 +101,9 @@ def _load_file(con: duckdb.DuckDBPyConnection, file: InputFile) -> int:
     # channel is an event column too: only conversation-only columns make an event log also
     # carry conversation attributes (staging them reads every event row once more).
     conversation_only = set(column_names(CONVERSATION_COLUMNS)) - set(column_names(EVENT_COLUMNS))
-    if conversation_only & types.keys() or not is_event_log:
-        _stage_conversations(con, reader, types, lineage)
+    if conversation_only & types.keys() or not is_event_log:  # lineage labels unused here
+        _stage_conversations(con, reader, types, lineage.replace(
+            f"'{unit} ' || ({ordinal} + {offset - 1})", "CAST(NULL AS VARCHAR)"))
     # Without the row-number column a Parquet count comes from the file's metadata alone.
     plain = reader.replace(", file_row_number = true", "")
     return con.execute(f"SELECT count(*) FROM {plain}").fetchall()[0][0]  # type: ignore[index]
