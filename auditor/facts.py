@@ -238,7 +238,7 @@ per_conversation AS (
 -- Facts about customer messages relative to per-conversation times, from each conversation's
 -- short list of customer messages: no second pass over the events, no join back to them.
 relative AS (
-    SELECT conversation_id,
+    SELECT *,
         len(list_filter(customer_messages, lambda m: m.t > last_ai_message_at))
             AS customer_messages_after_last_ai,
         len(list_filter(customer_messages, lambda m: m.t > last_ai_message_at AND m.confirms))
@@ -286,24 +286,23 @@ base AS (
         coalesce(p.last_handoff_at >= p.last_ai_message_at, false) AS handoff_after_last_ai,
         p.first_human_request_at IS NOT NULL AS customer_asked_for_human,
         p.first_human_request_at,
-        coalesce(r.customer_messages_after_last_ai, 0) > 0 AS customer_wrote_after_last_ai,
-        coalesce(r.customer_messages_after_last_ai > 0
-            AND r.confirmations_after_last_ai = r.customer_messages_after_last_ai, false)
+        coalesce(p.customer_messages_after_last_ai, 0) > 0 AS customer_wrote_after_last_ai,
+        coalesce(p.customer_messages_after_last_ai > 0
+            AND p.confirmations_after_last_ai = p.customer_messages_after_last_ai, false)
             AS customer_confirmed_after_last_ai,
-        coalesce(r.customer_messages_after_last_ai > r.confirmations_after_last_ai, false)
+        coalesce(p.customer_messages_after_last_ai > p.confirmations_after_last_ai, false)
             AS customer_followup_after_last_ai,
-        r.first_reply_after_last_ai_at,
-        coalesce(r.customer_reacted_negatively, false) AS customer_reacted_negatively,
+        p.first_reply_after_last_ai_at,
+        coalesce(p.customer_reacted_negatively, false) AS customer_reacted_negatively,
         date_diff('second', p.last_ai_message_at, (SELECT max(last_event_at) FROM per_conversation))
             / 3600.0 AS hours_observed_after_last_ai,
-        coalesce(p.n_reopen_events, 0) > 0 OR r.first_customer_message_after_close_at IS NOT NULL
+        coalesce(p.n_reopen_events, 0) > 0 OR p.first_customer_message_after_close_at IS NOT NULL
             AS reopened,
-        least(p.first_reopen_at, r.first_customer_message_after_close_at) AS reopened_at,
+        least(p.first_reopen_at, p.first_customer_message_after_close_at) AS reopened_at,
         p.min_rating, p.max_rating, p.last_rating,
         coalesce(p.n_customer_messages, 0) = 0 AS no_customer_message
     FROM conversations c
-    LEFT JOIN per_conversation p USING (conversation_id)
-    LEFT JOIN relative r USING (conversation_id)
+    LEFT JOIN relative p USING (conversation_id)  -- per_conversation plus relative facts
 ),
 -- Repeat contacts: an ASOF join on a narrow table, so the wide one is not sorted or copied.
 who AS (
