@@ -12,7 +12,9 @@ import tempfile
 
 import duckdb
 
-from auditor.schema import CONVERSATION_COLUMNS, EVENT_COLUMNS, LINEAGE_COLUMNS, Column
+from auditor.schema import (
+    ACTOR_ROLES, CONVERSATION_COLUMNS, EVENT_COLUMNS, EVENT_TYPES, LINEAGE_COLUMNS, Column,
+)
 
 DEFAULT_MEMORY_LIMIT = "1GB"
 
@@ -55,6 +57,8 @@ def connect(memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
     con.execute(f"SET temp_directory = '{tempfile.gettempdir()}/auditor-duckdb-spill'")
     con.execute("SET preserve_insertion_order = true")
     con.execute(PARSE_TS_MACRO)
+    for name, values in (("actor_role_enum", ACTOR_ROLES), ("event_type_enum", EVENT_TYPES)):
+        con.execute(f"CREATE TYPE {name} AS ENUM ({', '.join(sql_string(v) for v in values)})")
     create_staging_tables(con)
     return con
 
