@@ -33,18 +33,18 @@ def load_billed_csv(
                          hint=_id_hint(id_column, columns))
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE billed_raw AS
-        SELECT row_number() OVER () AS line,
-               nullif(trim({_col(id_column, columns)}), '') AS conversation_id,
-               nullif(trim({_col('billed_at', columns)}), '') AS billed_at_raw,
-               nullif(trim(replace({_col('amount', columns)}, '$', '')), '') AS amount_raw
-        FROM {reader}
+        SELECT *, auditor_parse_ts(billed_at_raw) AS billed_at,
+               try_cast(amount_raw AS DECIMAL(18, 4)) AS amount
+        FROM (SELECT row_number() OVER () AS line,
+                     nullif(trim({_col(id_column, columns)}), '') AS conversation_id,
+                     nullif(trim({_col('billed_at', columns)}), '') AS billed_at_raw,
+                     nullif(trim(replace({_col('amount', columns)}, '$', '')), '') AS amount_raw
+              FROM {reader})
     """)
     _reject_bad_lines(con, file.display, id_column)
     con.execute(BILLED_DDL)
-    con.execute("""
-        INSERT INTO billed SELECT line, conversation_id, auditor_parse_ts(billed_at_raw),
-               CAST(amount_raw AS DECIMAL(18, 4)) FROM billed_raw ORDER BY line
-    """)
+    con.execute("INSERT INTO billed SELECT line, conversation_id, billed_at, amount "
+                "FROM billed_raw ORDER BY line")
     con.execute("DROP TABLE billed_raw")
     rows = con.execute("SELECT count(*) FROM billed").fetchall()[0][0]  # type: ignore[index]
     return InputProvenance(path=file.display, sha256=file.sha256, format="billed-csv", rows=rows)
@@ -72,10 +72,9 @@ def _id_hint(id_column: str, columns: dict[str, str]) -> str:
 
 # (field, SQL that is true for a bad raw value, what was expected)
 LINE_CHECKS = (
-    ("billed_at", "billed_at_raw IS NOT NULL AND auditor_parse_ts(billed_at_raw) IS NULL",
+    ("billed_at", "billed_at_raw IS NOT NULL AND billed_at IS NULL",
      "a timestamp (ISO 8601 or epoch seconds)"),
-    ("amount", "amount_raw IS NOT NULL AND try_cast(amount_raw AS DECIMAL(18, 4)) IS NULL",
-     "a number"),
+    ("amount", "amount_raw IS NOT NULL AND amount IS NULL", "a number"),
 )
 
 

@@ -306,10 +306,8 @@ base AS (
 ),
 -- Repeat contacts: an ASOF join on a narrow table, so the wide one is not sorted or copied.
 who AS (
-    SELECT c.conversation_id, coalesce(c.customer_id, p.first_customer_actor_id) AS customer_id,
-           p.first_event_at AS started_at, p.last_ai_message_at
-    FROM conversations c LEFT JOIN per_conversation p USING (conversation_id)
-    WHERE coalesce(c.customer_id, p.first_customer_actor_id) IS NOT NULL
+    SELECT conversation_id, customer_id, first_event_at AS started_at, last_ai_message_at
+    FROM base WHERE customer_id IS NOT NULL
 ),
 next_contact AS (
     SELECT w.conversation_id, s.conversation_id AS next_id, s.started_at AS next_at
