@@ -78,9 +78,10 @@ def audit(request: AuditRequest, out_dir: Path | None = None,
         stage(f"{ingest.events:,} events in {ingest.conversations:,} conversations "
               f"({ingest.quarantined:,} quarantined)")
         vendor, contract = resolve_ruleset(request.vendor), resolve_ruleset(request.contract)
+        build_all_facts(con, vendor, contract)
+        billed_input = load_bill(con, request, vendor)
         judge(con, vendor, contract)
         stage("facts and verdicts computed")
-        billed_input = load_bill(con, request, vendor)
         price = unit_price(vendor, request)
         build_findings(con, request.period, price)
         stage("billed lines reconciled")
@@ -98,8 +99,8 @@ def audit(request: AuditRequest, out_dir: Path | None = None,
 PIPELINE_FACTS = frozenset({"last_ai_message_at", "vendor_state"})
 
 
-def judge(con: duckdb.DuckDBPyConnection, vendor: RuleSet, contract: RuleSet) -> None:
-    """Facts once per distinct parameter set, then each rule set's verdicts."""
+def build_all_facts(con: duckdb.DuckDBPyConnection, vendor: RuleSet, contract: RuleSet) -> None:
+    """Facts once per distinct parameter set, as the views vendor_facts and contract_facts."""
     needed = facts_used(vendor) | facts_used(contract) | PIPELINE_FACTS
     built: dict[str, str] = {}
     for role, ruleset in (("vendor", vendor), ("contract", contract)):
@@ -108,8 +109,13 @@ def judge(con: duckdb.DuckDBPyConnection, vendor: RuleSet, contract: RuleSet) ->
         if not _exists(con, table):
             build_facts(con, table, params, needed)
         con.execute(f"CREATE OR REPLACE VIEW {role}_facts AS SELECT * FROM {table}")
-        # Only the contract's evidence reaches the findings; the vendor's verdict is enough.
-        evaluate(con, ruleset, f"{role}_facts", f"{role}_verdicts", evidence=role == "contract")
+
+
+def judge(con: duckdb.DuckDBPyConnection, vendor: RuleSet, contract: RuleSet) -> None:
+    """Each rule set's verdicts. Only the contract's evidence reaches the findings, and only
+    for billed conversations; for the vendor the verdict is enough."""
+    evaluate(con, vendor, "vendor_facts", "vendor_verdicts", evidence=False)
+    evaluate(con, contract, "contract_facts", "contract_verdicts", evidence_for="billed")
 
 
 def load_bill(con: duckdb.DuckDBPyConnection, request: AuditRequest,
