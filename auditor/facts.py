@@ -294,7 +294,7 @@ base AS (
             AS customer_followup_after_last_ai,
         p.first_reply_after_last_ai_at,
         coalesce(p.customer_reacted_negatively, false) AS customer_reacted_negatively,
-        date_diff('second', p.last_ai_message_at, (SELECT max(last_event_at) FROM per_conversation))
+        date_diff('second', p.last_ai_message_at, (SELECT max(created_at) FROM events))
             / 3600.0 AS hours_observed_after_last_ai,
         coalesce(p.n_reopen_events, 0) > 0 OR p.first_customer_message_after_close_at IS NOT NULL
             AS reopened,
