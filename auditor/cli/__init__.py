@@ -6,6 +6,7 @@ exceptions are reported the same way, with a pointer to the issue tracker, never
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -29,6 +30,9 @@ class AuditorGroup(click.Group):
             raise
         except KeyboardInterrupt:
             fail("interrupted")
+        except BrokenPipeError:  # `auditor demo | head`: the reader left; nothing is wrong
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(ExitCode.OK)
         except MemoryError:
             fail("out of memory: set AUDITOR_MEMORY_LIMIT lower (e.g. 512MB) so DuckDB spills to disk")
         except Exception as exc:  # a bug, not bad input: still one line, never a traceback
