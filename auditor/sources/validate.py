@@ -191,12 +191,10 @@ def _build_conversations(con: duckdb.DuckDBPyConnection) -> None:
             WHERE conversation_id IS NOT NULL AND conversation_id <> ''
             GROUP BY 1
         ),
-        ids AS (  -- conversations known only from their events get empty attributes
-            SELECT conversation_id FROM attrs
-            UNION ALL
+        event_only AS (  -- conversations known only from their events: empty attributes
             SELECT DISTINCT conversation_id FROM events ANTI JOIN attrs USING (conversation_id)
         )
-        SELECT ids.conversation_id, attrs.customer_id, attrs.channel, attrs.vendor_label,
-               attrs.vendor_state, coalesce(attrs.is_preview, false) AS is_preview
-        FROM ids LEFT JOIN attrs USING (conversation_id)
+        SELECT * FROM attrs
+        UNION ALL
+        SELECT conversation_id, NULL, NULL, NULL, NULL, false FROM event_only
     """)
