@@ -21,12 +21,13 @@ DEFAULT_MEMORY_LIMIT = "1GB"
 # ISO 8601 (offset, Z or naive = UTC) or epoch seconds; NULL when it does not parse.
 PARSE_TS_MACRO = r"""
 CREATE OR REPLACE MACRO auditor_parse_ts(s) AS (
-    CASE
-        WHEN s IS NULL OR trim(CAST(s AS VARCHAR)) = '' THEN NULL
-        WHEN regexp_full_match(trim(CAST(s AS VARCHAR)), '-?[0-9]{1,11}(\.[0-9]+)?')
-            THEN CAST(to_timestamp(CAST(trim(CAST(s AS VARCHAR)) AS DOUBLE)) AS TIMESTAMP)
-        ELSE CAST(try_cast(trim(CAST(s AS VARCHAR)) AS TIMESTAMPTZ) AS TIMESTAMP)
-    END
+    coalesce(
+        -- ISO 8601 first: the usual case, and a plain cast is ten times cheaper than a regex
+        CAST(try_cast(trim(CAST(s AS VARCHAR)) AS TIMESTAMPTZ) AS TIMESTAMP),
+        CASE WHEN regexp_full_match(trim(CAST(s AS VARCHAR)), '-?[0-9]{1,11}(\.[0-9]+)?')
+             THEN CAST(to_timestamp(CAST(trim(CAST(s AS VARCHAR)) AS DOUBLE)) AS TIMESTAMP)
+        END
+    )
 )
 """
 
