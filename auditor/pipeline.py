@@ -114,7 +114,7 @@ def build_all_facts(con: duckdb.DuckDBPyConnection, vendor: RuleSet, contract: R
 def judge(con: duckdb.DuckDBPyConnection, vendor: RuleSet, contract: RuleSet) -> None:
     """Each rule set's verdicts. Only the contract's evidence reaches the findings, and only
     for billed conversations; for the vendor the verdict is enough."""
-    evaluate(con, vendor, "vendor_facts", "vendor_verdicts", evidence=False)
+    evaluate(con, vendor, "vendor_facts", "vendor_verdicts", details=False)
     evaluate(con, contract, "contract_facts", "contract_verdicts", evidence_for="billed")
 
 

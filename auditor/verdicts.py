@@ -38,32 +38,34 @@ def fact_params(ruleset: RuleSet) -> FactParams:
 
 
 def evaluate(con: duckdb.DuckDBPyConnection, ruleset: RuleSet, facts_table: str,
-             out_table: str, *, evidence: bool = True, evidence_for: str | None = None) -> None:
+             out_table: str, *, details: bool = True, evidence_for: str | None = None) -> None:
     """Create `out_table` (VERDICT_COLUMNS), one row per row of `facts_table`, in one query.
 
-    `facts_table` must have been built with `fact_params(ruleset)`. With evidence=False the
-    evidence column is NULL: cheaper where only the verdict is read (reproduction). With
+    `facts_table` must have been built with `fact_params(ruleset)`. With details=False only
+    `counted` is filled (reasons and evidence are NULL): cheaper where only the verdict is read
+    (reproduction). With
     `evidence_for` (a table with a conversation_id column), evidence is written only for those
     conversations: the billed ones are all a report shows.
     """
     con.execute(f"CREATE OR REPLACE TABLE {_table(out_table)} AS "
-                + verdict_sql(ruleset, _table(facts_table), evidence=evidence,
+                + verdict_sql(ruleset, _table(facts_table), details=details,
                               evidence_for=evidence_for))
 
 
-def verdict_sql(ruleset: RuleSet, facts_table: str, *, evidence: bool = True,
+def verdict_sql(ruleset: RuleSet, facts_table: str, *, details: bool = True,
                 evidence_for: str | None = None) -> str:
     """The SELECT behind `evaluate` (also handy to show a rule set's SQL to a reviewer)."""
     compiled = compile_ruleset(ruleset)
-    sentence = _evidence(compiled) if evidence else "CAST(NULL AS VARCHAR)"
-    if evidence and evidence_for:
+    reasons = _reasons(compiled) if details else "CAST(NULL AS VARCHAR[])"
+    sentence = _evidence(compiled) if details else "CAST(NULL AS VARCHAR)"
+    if details and evidence_for:
         sentence = (f"CASE WHEN conversation_id IN (SELECT conversation_id FROM "
                     f"{_table(evidence_for)}) THEN {sentence} END")
     applies = [f"coalesce(({c.condition}), false) AS applies_{n}"
                for n, c in enumerate(compiled.criteria)]
     return (f"WITH applies AS (SELECT *, {', '.join(applies)} FROM {_table(facts_table)})\n"
             f"SELECT conversation_id, {_counted(compiled)} AS counted,\n"
-            f"    {_reasons(compiled)} AS reasons,\n"
+            f"    {reasons} AS reasons,\n"
             f"    {sentence} AS evidence\n"
             f"FROM applies")
 
