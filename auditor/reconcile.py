@@ -110,8 +110,7 @@ SELECT line, conversation_id, billed_at, amount,
         CASE WHEN in_export AND NOT is_duplicate THEN contract_evidence END
     ) AS evidence
 FROM reasoned
-ORDER BY line
-"""
+"""  # no ORDER BY: every reader of findings orders by line itself
 
 
 def build_reproduction(con: duckdb.DuckDBPyConnection, period: Period | None) -> dict[str, int]:
