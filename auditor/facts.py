@@ -1,9 +1,9 @@
 """Conversation facts: one row per conversation, computed in one DuckDB query.
 
 FACT_COLUMNS is the vocabulary rule-set expressions are written in; docs/facts.md is generated
-from it (`python -m auditor.docs`) and a test keeps the two in sync. Three facts depend on
-rule-set parameters (the phrase lists and the confirmation length), so facts are built per
-distinct `FactParams`, usually once per run.
+from it (`python -m auditor.docs`) and a test keeps the two in sync. The phrase-based facts
+depend on rule-set parameters (FACT_PARAMETERS), so facts are built per distinct `FactParams`,
+usually once per run, and only with the columns the chosen rule sets read.
 """
 
 from __future__ import annotations
