@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 
-from auditor.engine import first_row, sql_string
+from auditor.engine import first_row, scalar, sql_string
 from auditor.errors import InputError, did_you_mean
 from auditor.sources import InputProvenance
 from auditor.sources.files import expand_inputs
@@ -46,7 +46,7 @@ def load_billed_csv(
     con.execute("INSERT INTO billed SELECT line, conversation_id, billed_at, amount "
                 "FROM billed_raw ORDER BY line")
     con.execute("DROP TABLE billed_raw")
-    rows = con.execute("SELECT count(*) FROM billed").fetchall()[0][0]  # type: ignore[index]
+    rows = int(scalar(con, "SELECT count(*) FROM billed"))  # type: ignore[arg-type]
     return InputProvenance(path=file.display, sha256=file.sha256, format="billed-csv", rows=rows)
 
 

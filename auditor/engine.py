@@ -93,7 +93,7 @@ def stage_events_view(con: duckdb.DuckDBPyConnection, select_sql: str) -> None:
     it builds `events`, instead of copying every row into `stage_events` first. The SELECT must
     name its columns as in STAGE_EVENT_COLUMNS.
     """
-    count = con.execute("SELECT count(*) FROM staged_event_views").fetchall()[0][0]
+    count = scalar(con, "SELECT count(*) FROM staged_event_views")
     name = f"stage_events_view_{count + 1}"
     con.execute(f"CREATE VIEW {name} AS {select_sql}")
     con.execute("INSERT INTO staged_event_views VALUES (?)", [name])

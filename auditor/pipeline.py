@@ -102,12 +102,13 @@ PIPELINE_FACTS = frozenset({"last_ai_message_at", "vendor_state"})
 def build_all_facts(con: duckdb.DuckDBPyConnection, vendor: RuleSet, contract: RuleSet) -> None:
     """Facts once per distinct parameter set, as the views vendor_facts and contract_facts."""
     needed = facts_used(vendor) | facts_used(contract) | PIPELINE_FACTS
-    built: dict[str, str] = {}
+    built: dict[str, str] = {}  # FactParams key -> facts table
     for role, ruleset in (("vendor", vendor), ("contract", contract)):
         params = fact_params(ruleset)
-        table = built.setdefault(params.key(), f"facts_{len(built) + 1}")
-        if not _exists(con, table):
-            build_facts(con, table, params, needed)
+        if params.key() not in built:
+            built[params.key()] = f"facts_{len(built) + 1}"
+            build_facts(con, built[params.key()], params, needed)
+        table = built[params.key()]
         con.execute(f"CREATE OR REPLACE VIEW {role}_facts AS SELECT * FROM {table}")
 
 
@@ -138,12 +139,6 @@ def unit_price(vendor: RuleSet, request: AuditRequest) -> Decimal | None:
     if vendor.unit_price is not None:
         return Decimal(str(vendor.unit_price))
     return request.unit_price
-
-
-def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    found = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?",
-                        [table]).fetchall()[0]
-    return bool(found and found[0])
 
 
 def ingest_only(paths: list[str], fmt: str, out: Path) -> IngestSummary:

@@ -13,7 +13,7 @@ import json
 import duckdb
 
 from auditor.engine import (
-    STAGE_CONVERSATION_COLUMNS, STAGE_EVENT_COLUMNS, sql_string, stage_events_view,
+    STAGE_CONVERSATION_COLUMNS, STAGE_EVENT_COLUMNS, scalar, sql_string, stage_events_view,
 )
 from auditor.errors import InputError
 from auditor.schema import CONVERSATION_COLUMNS, EVENT_COLUMNS, column_names, required_names
@@ -106,7 +106,7 @@ def _load_file(con: duckdb.DuckDBPyConnection, file: InputFile) -> int:
             f"'{unit} ' || ({ordinal} + {offset - 1})", "CAST(NULL AS VARCHAR)"))
     # Without the row-number column a Parquet count comes from the file's metadata alone.
     plain = reader.replace(", file_row_number = true", "")
-    return con.execute(f"SELECT count(*) FROM {plain}").fetchall()[0][0]  # type: ignore[index]
+    return int(scalar(con, f"SELECT count(*) FROM {plain}"))  # type: ignore[arg-type]
 
 
 def _stage_events(con: duckdb.DuckDBPyConnection, reader: str, types: dict[str, str],

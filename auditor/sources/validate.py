@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import duckdb
 
-from auditor.engine import first_row, record_label, sql_string, staged_events
+from auditor.engine import first_row, record_label, scalar, sql_string, staged_events
 from auditor.errors import InputError
 from auditor.schema import ACTOR_ROLES, EVENT_TYPES, VENDOR_STATES
 
@@ -64,7 +64,7 @@ def finish_ingest(con: duckdb.DuckDBPyConnection) -> tuple[int, int, int]:
     _build_conversations(con)
     con.execute("DELETE FROM stage_events")
     con.execute("DELETE FROM stage_conversations")
-    counts = [con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]
+    counts = [int(scalar(con, f"SELECT count(*) FROM {t}"))  # type: ignore[arg-type]
               for t in ("events", "conversations", "quarantine")]
     return counts[0], counts[1], counts[2]
 
@@ -115,7 +115,7 @@ def _quarantine_invalid_rows(con: duckdb.DuckDBPyConnection) -> None:
 
 def _derive_missing_ids(con: duckdb.DuckDBPyConnection) -> None:
     """Ids for rows that brought none: '#n' in time order within the conversation."""
-    missing = con.execute("SELECT count(*) FROM events WHERE event_id IS NULL").fetchall()[0][0]
+    missing = scalar(con, "SELECT count(*) FROM events WHERE event_id IS NULL")
     if missing:
         con.execute("""
             CREATE OR REPLACE TABLE events AS
@@ -156,7 +156,7 @@ def _quarantine_duplicate_ids(con: duckdb.DuckDBPyConnection) -> None:
     if not _may_have_duplicate_ids(con):
         return
     con.execute(DUPLICATE_COPIES)
-    if not con.execute("SELECT count(*) FROM duplicate_copies").fetchall()[0][0]:
+    if not scalar(con, "SELECT count(*) FROM duplicate_copies"):
         con.execute("DROP TABLE duplicate_copies")
         return
     con.execute(f"""
