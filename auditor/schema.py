@@ -22,10 +22,12 @@ EVENT_TYPES: tuple[str, ...] = (
     "message", "note", "handoff", "assignment", "close", "reopen", "rating", "other",
 )
 # The vendor's own conversation label, normalised to one vocabulary across vendors and API
-# versions (Intercom <= 2.14 `routed_to_team` -> `escalated`, `abandoned` -> `negative_feedback`).
+# versions (Intercom <= 2.14 `routed_to_team` -> `escalated`, `abandoned` -> `negative_feedback`;
+# Zendesk's and Ada's "automated resolution" / "Resolved" -> `automated_resolution`, Ada's
+# "Not Resolved" -> `not_resolved`).
 VENDOR_STATES: tuple[str, ...] = (
     "assumed_resolution", "confirmed_resolution", "escalated", "negative_feedback",
-    "procedure_handoff",
+    "procedure_handoff", "automated_resolution", "not_resolved",
 )
 
 EVENT_COLUMNS: tuple[Column, ...] = (
