@@ -32,6 +32,8 @@ class FactParams(BaseModel):
     confirmation_max_chars: int = 80
     negative_reaction_phrases: list[str] = Field(
         default_factory=lambda: list(NEGATIVE_REACTION_PHRASES))
+    window_hours: float = Field(default=24.0, gt=0)
+    session_hours: float = Field(default=24.0, gt=0)
 
     def key(self) -> str:
         return self.model_dump_json()
@@ -63,6 +65,10 @@ FACT_PARAMETERS: dict[str, str] = {
         "Longest customer message, in characters, that can count as a confirmation.",
     "negative_reaction_phrases":
         "Phrases that, in a customer message after the AI's first message, are a negative reaction.",
+    "window_hours":
+        "Length of a conversation window (conversation_windows), in hours.",
+    "session_hours":
+        "Length of a customer's AI session (customer_sessions_started), in hours.",
 }
 
 FACT_COLUMNS: tuple[Fact, ...] = (
@@ -121,11 +127,21 @@ FACT_COLUMNS: tuple[Fact, ...] = (
          "The customer wrote after the AI's last message and not only to confirm."),
     Fact("first_reply_after_last_ai_at", "TIMESTAMP",
          "First customer message after the AI's last message."),
+    Fact("first_followup_after_last_ai_at", "TIMESTAMP",
+         "First customer message after the AI's last message that is not a confirmation."),
+    Fact("hours_to_followup_after_last_ai", "DOUBLE",
+         "Hours from the AI's last message to that follow-up (NULL when there is none)."),
     Fact("customer_reacted_negatively", "BOOLEAN",
          "A customer message after the AI's first message contains a negative_reaction_phrase."),
     Fact("hours_observed_after_last_ai", "DOUBLE",
          "Hours from the AI's last message to the last event anywhere in the export: how long the "
          "customer had to come back, as far as the data shows."),
+    Fact("hours_observed_after_last_event", "DOUBLE",
+         "Hours from this conversation's last event to the last event anywhere in the export: "
+         "how long it has been inactive, as far as the data shows."),
+    Fact("hours_observed_after_first_customer_message", "DOUBLE",
+         "Hours from the customer's first message (else the first event) to the last event "
+         "anywhere in the export."),
     Fact("reopened", "BOOLEAN", "A reopen event, or a customer message after a close."),
     Fact("reopened_at", "TIMESTAMP", "When it was first reopened."),
     Fact("next_contact_conversation_id", "VARCHAR",
@@ -137,6 +153,15 @@ FACT_COLUMNS: tuple[Fact, ...] = (
     Fact("max_rating", "INTEGER", "Highest rating."),
     Fact("last_rating", "INTEGER", "Most recent rating."),
     Fact("no_customer_message", "BOOLEAN", "The customer never wrote (outbound or proactive)."),
+    Fact("conversation_windows", "BIGINT",
+         "Conversation windows of window_hours: the first starts at the customer's first message "
+         "(or the AI's, if the AI wrote first), each next one at the first customer message after "
+         "the previous window ended. 0 when neither wrote."),
+    Fact("customer_sessions_started", "BIGINT",
+         "AI sessions of session_hours that start in this conversation. A customer's session "
+         "starts at an interaction with the AI (an AI message, or a customer message up to the "
+         "AI's last message, in any of the customer's conversations) after their previous "
+         "session ended, and covers every interaction until then. 0 without AI messages."),
 )
 
 FACT_NAMES: frozenset[str] = frozenset(f.name for f in FACT_COLUMNS)
@@ -150,12 +175,15 @@ def phrase_regex(phrases: list[str]) -> str:
     return rf"(?i)\b(?:{alternatives})\b"  # case-insensitive: no lower() copy of every text
 
 
-def _sql(params: FactParams) -> str:
+def _sql(params: FactParams, columns: list[str]) -> str:
     human_re = sql_string(phrase_regex(params.human_request_phrases))
     confirm_re = sql_string(phrase_regex(params.confirmation_phrases))
     negative_re = sql_string(phrase_regex(params.negative_reaction_phrases))
-    return FACTS_SQL.format(human_re=human_re, confirm_re=confirm_re, negative_re=negative_re,
-                            max_chars=int(params.confirmation_max_chars))
+    return FACTS_SQL.format(
+        human_re=human_re, confirm_re=confirm_re, negative_re=negative_re,
+        max_chars=int(params.confirmation_max_chars),
+        window_us=round(params.window_hours * 3_600_000_000),
+        session_us=round(params.session_hours * 3_600_000_000)) + _select(columns)
 
 
 def build_facts(con: duckdb.DuckDBPyConnection, table: str, params: FactParams,
@@ -165,14 +193,13 @@ def build_facts(con: duckdb.DuckDBPyConnection, table: str, params: FactParams,
     With `columns`, only those (and conversation_id) are kept; DuckDB then drops the
     aggregates and joins nothing reads, which matters on millions of events.
     """
-    query = _sql(params)
     if columns is not None:
-        kept = [f.name for f in FACT_COLUMNS if f.name in columns or f.name == "conversation_id"]
         unknown = set(columns) - FACT_NAMES
         if unknown:
             raise ValueError(f"not fact columns: {', '.join(sorted(unknown))}")
-        query = f"SELECT {', '.join(kept)} FROM ({query})"
-    con.execute(f"CREATE OR REPLACE TABLE {table} AS {query}")
+    kept = [f.name for f in FACT_COLUMNS
+            if columns is None or f.name in columns or f.name == "conversation_id"]
+    con.execute(f"CREATE OR REPLACE TABLE {table} AS {_sql(params, kept)}")
 
 
 FACTS_SQL = """
@@ -232,7 +259,8 @@ per_conversation AS (
         min(actor_id) FILTER (is_customer_message) AS first_customer_actor_id,
         min(channel) AS first_channel,
         list({{'t': created_at, 'confirms': is_confirmation, 'negative': is_negative}})
-            FILTER (is_customer_message) AS customer_messages
+            FILTER (is_customer_message) AS customer_messages,
+        list(created_at) FILTER (is_message AND actor_role = 'ai_agent') AS ai_message_times
     FROM e GROUP BY conversation_id
 ),
 -- Facts about customer messages relative to per-conversation times, from each conversation's
@@ -245,6 +273,8 @@ relative AS (
             AS confirmations_after_last_ai,
         list_min([m.t FOR m IN customer_messages IF m.t > last_ai_message_at])
             AS first_reply_after_last_ai_at,
+        list_min([m.t FOR m IN customer_messages IF m.t > last_ai_message_at AND NOT m.confirms])
+            AS first_followup_after_last_ai_at,
         list_min([m.t FOR m IN customer_messages IF m.t > first_close_at])
             AS first_customer_message_after_close_at,
         len(list_filter(customer_messages, lambda m: m.negative AND m.t > first_ai_message_at)) > 0
@@ -293,16 +323,25 @@ base AS (
         coalesce(p.customer_messages_after_last_ai > p.confirmations_after_last_ai, false)
             AS customer_followup_after_last_ai,
         p.first_reply_after_last_ai_at,
+        p.first_followup_after_last_ai_at,
+        date_diff('second', p.last_ai_message_at, p.first_followup_after_last_ai_at) / 3600.0
+            AS hours_to_followup_after_last_ai,
         coalesce(p.customer_reacted_negatively, false) AS customer_reacted_negatively,
-        date_diff('second', p.last_ai_message_at, (SELECT max(created_at) FROM events))
-            / 3600.0 AS hours_observed_after_last_ai,
+        date_diff('second', p.last_ai_message_at, x.export_ends_at) / 3600.0
+            AS hours_observed_after_last_ai,
+        date_diff('second', p.last_event_at, x.export_ends_at) / 3600.0
+            AS hours_observed_after_last_event,
+        date_diff('second', coalesce(p.first_customer_message_at, p.first_event_at),
+            x.export_ends_at) / 3600.0 AS hours_observed_after_first_customer_message,
         coalesce(p.n_reopen_events, 0) > 0 OR p.first_customer_message_after_close_at IS NOT NULL
             AS reopened,
         least(p.first_reopen_at, p.first_customer_message_after_close_at) AS reopened_at,
         p.min_rating, p.max_rating, p.last_rating,
-        coalesce(p.n_customer_messages, 0) = 0 AS no_customer_message
+        coalesce(p.n_customer_messages, 0) = 0 AS no_customer_message,
+        p.customer_messages, p.ai_message_times
     FROM conversations c
     LEFT JOIN relative p USING (conversation_id)  -- per_conversation plus relative facts
+    CROSS JOIN (SELECT max(created_at) AS export_ends_at FROM events) x
 ),
 -- Repeat contacts: an ASOF join on a narrow table, so the wide one is not sorted or copied.
 who AS (
@@ -313,17 +352,61 @@ next_contact AS (
     SELECT w.conversation_id, s.conversation_id AS next_id, s.started_at AS next_at
     FROM who w ASOF JOIN who s
         ON w.customer_id = s.customer_id AND s.started_at > w.last_ai_message_at
+),
+-- Windows and sessions are greedy: each starts at the first moment after the previous one
+-- ended, so they are a fold (list_reduce) over sorted start candidates, not fixed buckets.
+windows AS (
+    SELECT conversation_id, CASE WHEN len(starts) = 0 THEN 0 ELSE len(list_reduce(starts,
+            lambda acc, t: CASE WHEN t >= acc[-1] + to_microseconds({window_us})
+                           THEN list_append(acc, t) ELSE acc END, [starts[1]])) END
+        AS conversation_windows
+    FROM (SELECT conversation_id, list_sort(list_concat(
+              [m.t FOR m IN coalesce(customer_messages, [])],
+              CASE WHEN first_ai_message_at < coalesce(first_customer_message_at, 'infinity')
+                   THEN [first_ai_message_at]
+                   ELSE [] END)) AS starts
+          FROM base)
+),
+interactions AS (
+    SELECT coalesce(customer_id, '#' || conversation_id) AS who, conversation_id,
+        unnest(list_concat(ai_message_times, [m.t FOR m IN coalesce(customer_messages, [])
+                                              IF m.t <= last_ai_message_at])) AS t
+    FROM base WHERE has_ai_message
+),
+session_starts AS (
+    SELECT unnest(list_reduce(xs, lambda acc, x:
+            CASE WHEN x.t >= acc[-1].t + to_microseconds({session_us})
+                 THEN list_append(acc, x) ELSE acc END, [xs[1]])) AS s
+    FROM (SELECT list({{'t': t, 'c': conversation_id}} ORDER BY t, conversation_id) AS xs
+          FROM interactions GROUP BY who)
+),
+sessions AS (
+    SELECT s.c AS conversation_id, count(*) AS customer_sessions_started
+    FROM session_starts GROUP BY 1
 )
-SELECT {columns}
-FROM base b LEFT JOIN next_contact s USING (conversation_id)
 """
 
-_NEXT_CONTACT = {
-    "next_contact_conversation_id": "s.next_id AS next_contact_conversation_id",
-    "next_contact_at": "s.next_at AS next_contact_at",
-    "hours_to_next_contact":
-        "date_diff('second', b.last_ai_message_at, s.next_at) / 3600.0 AS hours_to_next_contact",
+# Facts that need a join of their own: (CTE, alias, its SQL per fact). Only the joins whose
+# facts are asked for are written into the query.
+JOINED_FACTS: dict[str, tuple[str, str, dict[str, str]]] = {
+    "next_contact": ("next_contact", "s", {
+        "next_contact_conversation_id": "s.next_id",
+        "next_contact_at": "s.next_at",
+        "hours_to_next_contact": "date_diff('second', b.last_ai_message_at, s.next_at) / 3600.0",
+    }),
+    "windows": ("windows", "w", {"conversation_windows": "coalesce(w.conversation_windows, 0)"}),
+    "sessions": ("sessions", "z", {
+        "customer_sessions_started": "coalesce(z.customer_sessions_started, 0)"}),
 }
-FACTS_SQL = FACTS_SQL.replace("{columns}", ", ".join(
-    _NEXT_CONTACT.get(f.name, f"b.{f.name}") for f in FACT_COLUMNS
-))
+
+
+def _select(columns: list[str]) -> str:
+    """The final SELECT of `columns`, joining only the CTEs those columns come from."""
+    expressions, joins = [], []
+    for cte, alias, facts in JOINED_FACTS.values():
+        if any(name in facts for name in columns):
+            joins.append(f"LEFT JOIN {cte} {alias} USING (conversation_id)")
+    for name in columns:
+        joined = next((f[name] for _, _, f in JOINED_FACTS.values() if name in f), None)
+        expressions.append(f"{joined} AS {name}" if joined else f"b.{name}")
+    return f"SELECT {', '.join(expressions)}\nFROM base b " + " ".join(joins)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -16,6 +17,10 @@ C, AI, H = "customer", "ai_agent", "human_agent"
 
 def at(day: int, hhmm: str) -> str:
     return f"2026-10-{day:02d}T{hhmm}:00Z"
+
+
+def _ts(day: int, hhmm: str) -> datetime:
+    return datetime(2026, 10, day, int(hhmm[:2]), int(hhmm[3:]))
 
 
 ASK = ["c1", at(1, "10:00"), C, "u1", "message", "My card was charged twice"]
@@ -57,7 +62,45 @@ CASES = {
         [["c1", at(1, "09:00"), "bot", "op", "message", "Our prices change next month"],
          ["c1", at(1, "09:01"), AI, "fin", "message", "Ask me anything!"]],
         {"no_customer_message": True, "customer_id": None}),
+    "thanks_then_question_is_a_followup_at_the_question": (
+        [ASK, ANSWER, ["c1", at(1, "10:02"), C, "u1", "message", "Thanks!"],
+         ["c1", at(2, "10:01"), C, "u1", "message", "Why is it still pending?"]],
+        {"first_reply_after_last_ai_at": _ts(1, "10:02"),
+         "first_followup_after_last_ai_at": _ts(2, "10:01"),
+         "hours_to_followup_after_last_ai": 24.0}),
+    "inactivity_is_measured_against_the_export_end": (
+        [ASK, ANSWER, ["c9", at(4, "10:01"), C, "u9", "message", "unrelated, later"]],
+        {"hours_observed_after_last_event": 72.0,
+         "hours_observed_after_first_customer_message": pytest.approx(72.0167, 1e-3)}),
+    "one_window_when_the_customer_writes_again_before_24h": (
+        [ASK, ANSWER, ["c1", at(2, "09:59"), C, "u1", "message", "One more thing"]],
+        {"conversation_windows": 1}),
+    "a_new_window_at_exactly_24h": (
+        [ASK, ANSWER, ["c1", at(2, "10:00"), C, "u1", "message", "One more thing"]],
+        {"conversation_windows": 2}),
+    # Greedy windows, not fixed buckets: 10:00, +30 h, +50 h is two windows (the third message
+    # falls in the window opened at +30 h), where 24-hour buckets would say three.
+    "windows_are_greedy_not_buckets": (
+        [ASK, ANSWER, ["c1", at(2, "16:00"), C, "u1", "message", "Back again"],
+         ["c1", at(3, "12:00"), C, "u1", "message", "And again"]],
+        {"conversation_windows": 2}),
+    "the_ai_welcome_opens_the_window": (
+        [["c1", at(1, "09:00"), AI, "fin", "message", "Hi! How can I help?"],
+         ["c1", at(2, "08:59"), C, "u1", "message", "Where is my order?"]],
+        {"conversation_windows": 1}),
+    "a_session_covers_the_customers_next_conversation": (
+        [ASK, ANSWER, ["c2", at(1, "20:00"), C, "u1", "message", "New question"],
+         ["c2", at(1, "20:01"), AI, "fin", "message", "Here you go"],
+         ["c3", at(2, "10:00"), C, "u1", "message", "Third question"],
+         ["c3", at(2, "10:01"), AI, "fin", "message", "Answered"]],
+        {"customer_sessions_started": 1}),
+    "no_session_without_the_ai": (
+        [ASK, ["c1", at(1, "10:05"), H, "a1", "message", "A human answers"]],
+        {"customer_sessions_started": 0, "conversation_windows": 1}),
 }
+
+
+SESSION_MONTH = CASES["a_session_covers_the_customers_next_conversation"][0]
 
 
 @pytest.mark.parametrize("name", CASES)
@@ -94,3 +137,21 @@ def test_facts_limited_to_the_columns_rule_sets_read_keep_their_values(tmp_path:
         ["conversation_id", "has_ai_message", "hours_to_next_contact"]
     query = "SELECT conversation_id, has_ai_message, hours_to_next_contact FROM {} ORDER BY 1"
     assert con.execute(query.format("narrow")).fetchall() == con.execute(query.format("all_facts")).fetchall()
+
+
+def test_sessions_belong_to_the_conversation_where_they_start(
+        tmp_path: Path, con: duckdb.DuckDBPyConnection) -> None:
+    # c1 opens the session at 10:00; c2 (20:00) falls inside it; c3 (next day 10:00) is 24 h
+    # after 10:00 and opens the second one.
+    load_sources(con, [str(write_events(tmp_path / "e.csv", SESSION_MONTH))], "canonical")
+    build_facts(con, "facts", FactParams(), ["customer_sessions_started"])
+    rows = con.execute("SELECT conversation_id, customer_sessions_started FROM facts "
+                       "ORDER BY 1").fetchall()
+    assert rows == [("c1", 1), ("c2", 0), ("c3", 1)]
+
+
+def test_window_length_is_a_parameter(tmp_path: Path, con: duckdb.DuckDBPyConnection) -> None:
+    rows = CASES["windows_are_greedy_not_buckets"][0]
+    load_sources(con, [str(write_events(tmp_path / "e.csv", rows))], "canonical")
+    build_facts(con, "facts", FactParams(window_hours=12), ["conversation_windows"])
+    assert con.execute("SELECT conversation_windows FROM facts").fetchall() == [(3,)]
