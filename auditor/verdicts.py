@@ -24,6 +24,9 @@ VERDICT_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("conversation_id", "VARCHAR", "The conversation."),
     ("counted", "BOOLEAN",
      "True when no criterion applies: billable (vendor) / confirmed (contract)."),
+    ("units", "BIGINT",
+     "Billing units of a counted conversation (the rule set's `units`, at least 1; 1 when it "
+     "has none); 0 when not counted."),
     ("reasons", "VARCHAR[]",
      "Codes of the criteria that apply, in rule-set order; empty if counted."),
     ("evidence", "VARCHAR",
@@ -65,6 +68,7 @@ def verdict_sql(ruleset: RuleSet, facts_table: str, *, details: bool = True,
                for n, c in enumerate(compiled.criteria)]
     return (f"WITH applies AS (SELECT *, {', '.join(applies)} FROM {_table(facts_table)})\n"
             f"SELECT conversation_id, {_counted(compiled)} AS counted,\n"
+            f"    {_units(compiled)} AS units,\n"
             f"    {reasons} AS reasons,\n"
             f"    {sentence} AS evidence\n"
             f"FROM applies")
@@ -72,6 +76,15 @@ def verdict_sql(ruleset: RuleSet, facts_table: str, *, details: bool = True,
 
 def _counted(compiled: CompiledRuleSet) -> str:
     return "NOT (" + " OR ".join(f"applies_{n}" for n in range(len(compiled.criteria))) + ")"
+
+
+def _units(compiled: CompiledRuleSet) -> str:
+    # A counted conversation is at least one unit: a rule set says why a conversation adds
+    # nothing with a criterion (and its reason code), not with 0 units.
+    if compiled.units is None:
+        return f"CAST(CASE WHEN {_counted(compiled)} THEN 1 ELSE 0 END AS BIGINT)"
+    return (f"CASE WHEN {_counted(compiled)} THEN "
+            f"greatest(1, coalesce(CAST(ceil(({compiled.units})) AS BIGINT), 1)) ELSE 0 END")
 
 
 def _reasons(compiled: CompiledRuleSet) -> str:
@@ -99,6 +112,8 @@ def facts_used(ruleset: RuleSet) -> frozenset[str]:
     compiled = compile_ruleset(ruleset)
     sql = [c.condition for c in compiled.criteria] + [c.evidence for c in compiled.criteria]
     sql.append(compiled.confirmed_evidence)
+    if compiled.units is not None:
+        sql.append(compiled.units)
     names = {column.name for text in sql
              for column in sqlglot.parse_one(text, dialect="duckdb").find_all(exp.Column)}
     return frozenset(names & FACT_NAMES)

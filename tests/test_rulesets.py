@@ -329,17 +329,38 @@ def test_evaluate_one_row_per_conversation_null_safe() -> None:
     evaluate(con, ruleset_from_text(MINIMAL), "facts", "verdicts")
     rows = con.execute("SELECT * FROM verdicts ORDER BY conversation_id").fetchall()
     assert rows == [
-        ("a", True, [], "none of the criteria apply"),
-        ("b", False, ["human_takeover", "negative_feedback"],
+        ("a", True, 1, [], "none of the criteria apply"),
+        ("b", False, 0, ["human_takeover", "negative_feedback"],
          "human replied 2026-10-04 10:12 UTC; lowest rating 1"),
-        ("c", True, [], "none of the criteria apply"),
+        ("c", True, 1, [], "none of the criteria apply"),
     ]
     described = con.execute("SELECT column_name, column_type FROM (DESCRIBE verdicts)")
     types_ = dict(described.fetchall())
-    assert types_ == {"conversation_id": "VARCHAR", "counted": "BOOLEAN",
+    assert types_ == {"conversation_id": "VARCHAR", "counted": "BOOLEAN", "units": "BIGINT",
                       "reasons": "VARCHAR[]", "evidence": "VARCHAR"}
 
 
 def test_evaluate_refuses_odd_table_names() -> None:
     with pytest.raises(ValueError, match="not a plain table name"):
         evaluate(duckdb.connect(), ruleset_from_text(MINIMAL), "facts; DROP TABLE x", "out")
+
+
+def test_units_expression_gives_units_of_counted_conversations_only() -> None:
+    con = duckdb.connect()
+    facts_table(con, [
+        {"conversation_id": "a", "has_human_message": False, "conversation_windows": 3},
+        {"conversation_id": "b", "has_human_message": True, "conversation_windows": 2},
+        {"conversation_id": "c", "has_human_message": False, "conversation_windows": 0},
+    ])
+    windows = ruleset_from_text(MINIMAL.replace('kind = "contract"',
+                                                'kind = "contract"\nunits = "conversation_windows"'))
+    evaluate(con, windows, "facts", "verdicts")
+    rows = con.execute("SELECT conversation_id, counted, units FROM verdicts ORDER BY 1").fetchall()
+    # c: counted but no window: still one unit (a rule set says "adds nothing" with a criterion)
+    assert rows == [("a", True, 3), ("b", False, 0), ("c", True, 1)]
+
+
+def test_units_must_be_a_number() -> None:
+    text = MINIMAL.replace('kind = "contract"', 'kind = "contract"\nunits = "channel"')
+    with pytest.raises(RuleSetError, match=r"units.*expected a number of units, but it gives VARCHAR"):
+        ruleset_from_text(text)

@@ -36,6 +36,7 @@ class ExampleResult(BaseModel):
     expected_reasons: list[str] | None
     counted: bool | None
     reasons: list[str]
+    units: int | None = None
     evidence: str | None
     problems: list[str]
 
@@ -115,10 +116,11 @@ def _run_batch(ruleset: RuleSet, batch: list[_Staged]) -> list[ExampleResult]:
 
 
 def _result(con: duckdb.DuckDBPyConnection, ruleset: RuleSet, item: _Staged) -> ExampleResult:
-    row = con.execute("SELECT counted, reasons, evidence FROM verdicts WHERE conversation_id = ?",
-                      [item.prefix + item.example.target]).fetchone()
+    rows = con.execute("SELECT counted, reasons, evidence, units FROM verdicts "
+                       "WHERE conversation_id = ?", [item.prefix + item.example.target]).fetchall()
+    row = rows[0] if rows else None
     if row is not None and row[2] is not None:  # evidence may name conversations: unprefix
-        row = (row[0], row[1], str(row[2]).replace(item.prefix, ""))
+        row = (row[0], row[1], str(row[2]).replace(item.prefix, ""), row[3])
     quarantined = [r[0] for r in con.execute(
         "SELECT reason FROM quarantine WHERE source_file = ?", [item.origin]).fetchall()]
     return _compare(ruleset, item.example, item.origin, row, quarantined)
@@ -158,7 +160,7 @@ def _event_row(item: _Staged, index: int) -> tuple[Any, ...]:
 
 def _compare(ruleset: RuleSet, example: Example, origin: str, row: tuple[Any, ...] | None,
              quarantined: list[str]) -> ExampleResult:
-    counted, reasons, evidence = row if row else (None, [], None)
+    counted, reasons, evidence, units = row if row else (None, [], None, None)
     expect = example.expect
     problems = [f"event refused by ingest: {q}" for q in quarantined]
     if row is None:
@@ -167,9 +169,12 @@ def _compare(ruleset: RuleSet, example: Example, origin: str, row: tuple[Any, ..
         problems.append(f"expected counted={_bool(expect.counted)}")
     if row is not None and expect.reasons is not None and list(reasons) != expect.reasons:
         problems.append(f"expected reasons=[{', '.join(expect.reasons)}]")
+    if row is not None and expect.units is not None and units != expect.units:
+        problems.append(f"expected units={expect.units}, got {units}")
     problems += [f"evidence does not contain '{text}'" for text in expect.evidence_contains
                  if text not in (evidence or "")]
     return ExampleResult(ruleset_id=ruleset.id, name=example.name, origin=origin,
                          description=example.description, expected_counted=expect.counted,
                          expected_reasons=expect.reasons, counted=counted,
-                         reasons=list(reasons), evidence=evidence, problems=problems)
+                         reasons=list(reasons), units=units, evidence=evidence,
+                         problems=problems)

@@ -336,6 +336,17 @@ def check_boolean(con: duckdb.DuckDBPyConnection, sql: str, place: Place) -> Non
                           "compare it, e.g. 'hours_to_next_contact <= repeat_contact_hours'")
 
 
+NUMBER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+                "UINTEGER", "UBIGINT", "FLOAT", "DOUBLE", "INTEGER_LITERAL")
+
+
+def check_number(con: duckdb.DuckDBPyConnection, sql: str, place: Place) -> None:
+    kind = result_type(con, sql, place)
+    if kind not in NUMBER_TYPES and not kind.startswith("DECIMAL"):
+        raise place.error(f"expected a number of units, but it gives {kind}",
+                          "e.g. 'conversation_windows' or 'greatest(1, n_ai_messages)'")
+
+
 # --- a whole rule set ------------------------------------------------------------------------
 
 class CompiledCriterion(NamedTuple):
@@ -347,6 +358,7 @@ class CompiledCriterion(NamedTuple):
 class CompiledRuleSet(NamedTuple):
     criteria: list[CompiledCriterion]
     confirmed_evidence: str
+    units: str | None  # DuckDB numeric SQL over one facts row; None = one per conversation
 
 
 def compile_ruleset(ruleset: RuleSet) -> CompiledRuleSet:
@@ -363,7 +375,11 @@ def compile_ruleset(ruleset: RuleSet) -> CompiledRuleSet:
                                           compile_template(evidence, params)))
     confirmed = parse_template(ruleset.confirmed_evidence,
                                Place(ruleset.path, "confirmed_evidence"), names)
-    return CompiledRuleSet(criteria, compile_template(confirmed, params))
+    units = None
+    if ruleset.units is not None:
+        units = compile_condition(parse_condition(ruleset.units, Place(ruleset.path, "units"),
+                                                  names), params)
+    return CompiledRuleSet(criteria, compile_template(confirmed, params), units)
 
 
 def type_check(compiled: CompiledRuleSet, source: str) -> None:
@@ -375,5 +391,7 @@ def type_check(compiled: CompiledRuleSet, source: str) -> None:
             check_boolean(con, criterion.condition, Place(source, f"criteria[{number}].when"))
             result_type(con, criterion.evidence, Place(source, f"criteria[{number}].evidence"))
         result_type(con, compiled.confirmed_evidence, Place(source, "confirmed_evidence"))
+        if compiled.units is not None:
+            check_number(con, compiled.units, Place(source, "units"))
     finally:
         con.close()

@@ -178,6 +178,7 @@ class ExampleConversation(Strict):
 class Expectation(Strict):
     counted: bool
     reasons: list[str] | None = None
+    units: int | None = Field(default=None, ge=0)
     evidence_contains: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -186,6 +187,8 @@ class Expectation(Strict):
             raise ValueError("a counted conversation has no reasons: use reasons = []")
         if not self.counted and self.reasons == []:
             raise ValueError("a conversation that is not counted has at least one reason")
+        if self.units is not None and (self.units > 0) != self.counted:
+            raise ValueError("units: a counted conversation has 1 or more, one not counted 0")
         return self
 
 
@@ -223,6 +226,9 @@ class RuleSet(Strict):
     kind: Literal["vendor", "contract"]
     vendor: str
     billing_unit: str = "resolution"
+    # How many billing units a counted conversation is (an expression over facts and params);
+    # absent means one per conversation.
+    units: str | None = None
     unit_price: float | None = Field(default=None, ge=0)
     currency: str = "USD"
     billed_labels: list[str] = Field(default_factory=list)
