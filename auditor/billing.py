@@ -1,8 +1,9 @@
 """The vendor's bill: a billed list (CSV), the vendor's own labels, or a count-only invoice.
 
-Whatever the source, the result is a `billed` table with one row per invoice line:
-`line` (1-based, invoice order), `conversation_id`, `billed_at` (TIMESTAMP, UTC, may be NULL)
-and `amount` (DECIMAL, NULL when the invoice line has none).
+Whatever the source, the result is a `billed` table with one row per billed unit:
+`line` (1-based, invoice order), `unit` (1..units of that line; a line bills one unit unless the
+list has a `units` column), `conversation_id`, `billed_at` (TIMESTAMP, UTC, may be NULL) and
+`amount` (DECIMAL: the line's amount shared by its units, NULL when the line has none).
 """
 
 from __future__ import annotations
@@ -16,8 +17,18 @@ from auditor.errors import InputError, did_you_mean
 from auditor.sources import InputProvenance
 from auditor.sources.files import expand_inputs
 
-BILLED_DDL = ("CREATE OR REPLACE TABLE billed (line BIGINT, conversation_id VARCHAR, "
+BILLED_DDL = ("CREATE OR REPLACE TABLE billed (line BIGINT, unit BIGINT, conversation_id VARCHAR, "
               "billed_at TIMESTAMP, amount DECIMAL(18, 4))")
+UNITS_COLUMNS = ("units", "quantity")  # either header gives a line's number of units
+# A line of N units: each unit gets amount / N, cut to 4 decimals; the first unit also gets the
+# remainder, so a line's units always add up to its amount exactly.
+SPLIT_AMOUNT = """
+    CASE WHEN units = 1 OR amount IS NULL THEN amount
+         ELSE CAST(trunc(amount / units, 4) AS DECIMAL(18, 4))
+              + CASE WHEN unit = 1 THEN amount - units * CAST(trunc(amount / units, 4)
+                                                               AS DECIMAL(18, 4)) ELSE 0 END
+    END
+"""
 
 
 def load_billed_csv(
@@ -34,17 +45,23 @@ def load_billed_csv(
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE billed_raw AS
         SELECT *, auditor_parse_ts(billed_at_raw) AS billed_at,
-               try_cast(amount_raw AS DECIMAL(18, 4)) AS amount
+               try_cast(amount_raw AS DECIMAL(18, 4)) AS amount,
+               coalesce(try_cast(units_raw AS BIGINT), 1) AS units
         FROM (SELECT row_number() OVER () AS line,
                      nullif(trim({_col(id_column, columns)}), '') AS conversation_id,
                      nullif(trim({_col('billed_at', columns)}), '') AS billed_at_raw,
-                     nullif(trim(replace({_col('amount', columns)}, '$', '')), '') AS amount_raw
+                     nullif(trim(replace({_col('amount', columns)}, '$', '')), '') AS amount_raw,
+                     nullif(trim({_units_col(columns)}), '') AS units_raw
               FROM {reader})
     """)
     _reject_bad_lines(con, file.display, id_column)
     con.execute(BILLED_DDL)
-    con.execute("INSERT INTO billed SELECT line, conversation_id, billed_at, amount "
-                "FROM billed_raw ORDER BY line")
+    con.execute(f"""
+        INSERT INTO billed
+        SELECT line, unit, conversation_id, billed_at, {SPLIT_AMOUNT}
+        FROM (SELECT *, unnest(range(1, units + 1)) AS unit FROM billed_raw)
+        ORDER BY line, unit
+    """)
     con.execute("DROP TABLE billed_raw")
     rows = int(scalar(con, "SELECT count(*) FROM billed"))  # type: ignore[arg-type]
     return InputProvenance(path=file.display, sha256=file.sha256, format="billed-csv", rows=rows)
@@ -63,6 +80,11 @@ def _col(name: str, columns: dict[str, str]) -> str:
     return '"' + real.replace('"', '""') + '"' if real else "CAST(NULL AS VARCHAR)"
 
 
+def _units_col(columns: dict[str, str]) -> str:
+    return next((_col(name, columns) for name in UNITS_COLUMNS if name in columns),
+                "CAST(NULL AS VARCHAR)")
+
+
 def _id_hint(id_column: str, columns: dict[str, str]) -> str:
     close = did_you_mean(id_column, columns)
     found = "columns found: " + ", ".join(columns.values())
@@ -75,6 +97,10 @@ LINE_CHECKS = (
     ("billed_at", "billed_at_raw IS NOT NULL AND billed_at IS NULL",
      "a timestamp (ISO 8601 or epoch seconds)"),
     ("amount", "amount_raw IS NOT NULL AND amount IS NULL", "a number"),
+    # Bounded: each unit becomes a row, and no conversation is billed 10,000 windows.
+    ("units", "units_raw IS NOT NULL AND NOT (regexp_full_match(units_raw, '[0-9]{1,5}') "
+              "AND try_cast(units_raw AS BIGINT) BETWEEN 1 AND 10000)",
+     "a whole number of units from 1 to 10,000"),
 )
 
 
@@ -99,7 +125,7 @@ def billed_from_labels(con: duckdb.DuckDBPyConnection, facts_table: str,
     con.execute(BILLED_DDL)
     con.execute(f"""
         INSERT INTO billed
-        SELECT row_number() OVER (ORDER BY last_ai_message_at NULLS LAST, conversation_id),
+        SELECT row_number() OVER (ORDER BY last_ai_message_at NULLS LAST, conversation_id), 1,
                conversation_id, last_ai_message_at, NULL
         FROM {facts_table} WHERE vendor_state IN ({label_list})
         ORDER BY 1

@@ -83,7 +83,7 @@ def audit(request: AuditRequest, out_dir: Path | None = None,
         judge(con, vendor, contract)
         stage("facts and verdicts computed")
         price = unit_price(vendor, request)
-        build_findings(con, request.period, price)
+        build_findings(con, request.period, price, contract)
         stage("billed lines reconciled")
         report = build_report(con, request, vendor, contract, ingest, billed_input, price)
         if out_dir is not None:

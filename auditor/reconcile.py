@@ -1,11 +1,15 @@
 """Reconciliation: every billed line against the buyer's own verdicts, in one SQL statement.
 
-Each line gets exactly one status:
-- `disputed` when a billing-level reason applies (`duplicate_billing`, `outside_period`) or,
-  for the first line of a conversation found in the export, when the contract rule set does not
-  count the conversation (its reason codes, in rule order);
+Each billed unit (a line, or one unit of a line with several) gets exactly one status:
+- `disputed` when a billing-level reason applies or, for a unit the contract could count, when
+  the contract rule set does not count the conversation (its reason codes, in rule order).
+  Billing-level reasons: `outside_period`, and billing a conversation for more units than the
+  contract gives it: `duplicate_billing` when the contract counts one unit per conversation,
+  `excess_units` when its unit is something else (24-hour windows, sessions);
 - `unverifiable` when the conversation is not in the export (`not_in_export`);
 - `confirmed` otherwise.
+A conversation's units are taken in invoice order: with 2 units allowed, its first two billed
+units can be confirmed and any later one is disputed.
 """
 
 from __future__ import annotations
@@ -18,9 +22,12 @@ from pydantic import BaseModel
 
 from auditor.engine import sql_string
 from auditor.errors import UsageError
+from auditor.rulesets import RuleSet
 
 BILLING_REASONS: dict[str, str] = {
     "duplicate_billing": "The same conversation is billed more than once; later lines are disputed.",
+    "excess_units": "The conversation is billed more units (windows, sessions) than the contract "
+                    "counts for it; the units beyond are disputed.",
     "outside_period": "Billed at a time outside the invoice period.",
     "not_in_export": "The conversation is not in the export, so it cannot be checked.",
     "not_reproduced": "Count-only invoice: billed beyond what the vendor's own definition counts.",
@@ -55,32 +62,44 @@ class Period(BaseModel):
         return f"{self.start.isoformat()}..{self.end.isoformat()}"
 
 
+def excess_reason(contract: RuleSet) -> str:
+    """The code for units billed beyond what the contract gives a conversation."""
+    return "excess_units" if contract.units is not None else "duplicate_billing"
+
+
 def build_findings(con: duckdb.DuckDBPyConnection, period: Period | None,
-                   unit_price: Decimal | None) -> None:
+                   unit_price: Decimal | None, contract: RuleSet) -> None:
     """Create `findings` from `billed`, `contract_verdicts` and `vendor_verdicts`."""
     outside = f"NOT {period.sql_contains('b.billed_at')}" if period else "false"
     price = f"CAST({unit_price} AS DECIMAL(18, 4))" if unit_price is not None else "NULL"
     label = sql_string(str(period)) if period else "''"
-    con.execute(FINDINGS_SQL.format(outside=outside, price=price, period=label))
+    code = excess_reason(contract)
+    excess_evidence = ("'already billed on line ' || first_line" if code == "duplicate_billing"
+                       else f"'billed ' || {sql_string(contract.billing_unit)} || ' ' || unit_no "
+                            "|| ' of this conversation; the contract counts ' || allowed_units")
+    con.execute(FINDINGS_SQL.format(outside=outside, price=price, period=label,
+                                    excess_code=sql_string(code), excess_evidence=excess_evidence))
 
 
 FINDINGS_SQL = """
 CREATE OR REPLACE TABLE findings AS
 WITH b AS (
     SELECT *,
-        row_number() OVER (PARTITION BY conversation_id ORDER BY line) AS copy_no,
+        row_number() OVER (PARTITION BY conversation_id ORDER BY line, unit) AS unit_no,
         min(line) OVER (PARTITION BY conversation_id) AS first_line
     FROM billed
 ),
 judged AS (
-    SELECT b.line, b.conversation_id, b.billed_at, b.first_line,
+    SELECT b.line, b.unit, b.conversation_id, b.billed_at, b.first_line, b.unit_no,
         coalesce(b.amount, {price}) AS amount,
         c.conversation_id IS NOT NULL AS in_export,
-        b.copy_no > 1 AS is_duplicate,
+        coalesce(c.units, 0) AS allowed_units,
+        -- Units beyond the contract's (at least the first, which carries its reasons).
+        b.unit_no > greatest(coalesce(c.units, 0), 1) AS is_duplicate,
         coalesce(b.billed_at IS NOT NULL AND {outside}, false) AS is_outside,
         c.counted AS contract_counted, c.reasons AS contract_reasons,
         c.evidence AS contract_evidence,
-        coalesce(v.counted, false) AS reproduced
+        b.unit_no <= coalesce(v.units, 0) AS reproduced
     FROM b
     LEFT JOIN contract_verdicts c USING (conversation_id)
     LEFT JOIN vendor_verdicts v USING (conversation_id)
@@ -88,13 +107,13 @@ judged AS (
 reasoned AS (
     SELECT *,
         list_concat(
-            CASE WHEN is_duplicate THEN ['duplicate_billing'] ELSE [] END,
+            CASE WHEN is_duplicate THEN [{excess_code}] ELSE [] END,
             CASE WHEN is_outside THEN ['outside_period'] ELSE [] END,
             CASE WHEN in_export AND NOT is_duplicate THEN contract_reasons ELSE [] END
         ) AS dispute_reasons
     FROM judged
 )
-SELECT line, conversation_id, billed_at, amount,
+SELECT line, unit, conversation_id, billed_at, amount,
     CASE WHEN len(dispute_reasons) > 0 THEN 'disputed'
          WHEN NOT in_export THEN 'unverifiable'
          ELSE 'confirmed' END AS status,
@@ -103,7 +122,7 @@ SELECT line, conversation_id, billed_at, amount,
          ELSE [] END AS reasons,
     reproduced,
     concat_ws('; ',
-        CASE WHEN is_duplicate THEN 'already billed on line ' || first_line END,
+        CASE WHEN is_duplicate THEN {excess_evidence} END,
         CASE WHEN is_outside THEN 'billed ' || strftime(billed_at, '%Y-%m-%d %H:%M UTC')
             || ', outside the period ' || {period} END,
         CASE WHEN NOT in_export THEN 'conversation not found in the export' END,
@@ -114,20 +133,26 @@ FROM reasoned
 
 
 def build_reproduction(con: duckdb.DuckDBPyConnection, period: Period | None) -> dict[str, int]:
-    """The vendor rule set's count on the export against the billed conversations."""
+    """The vendor rule set's units on the export against the billed units, per conversation.
+
+    matched + billed_not_reproduced = billed units; matched + reproduced_not_billed = count.
+    """
     in_period = period.sql_contains("f.last_ai_message_at") if period else "true"
     row = con.execute(f"""
         WITH reproduced AS (
-            SELECT v.conversation_id FROM vendor_verdicts v JOIN vendor_facts f USING (conversation_id)
-            WHERE v.counted AND {in_period}
+            SELECT v.conversation_id, v.units FROM vendor_verdicts v
+            JOIN vendor_facts f USING (conversation_id) WHERE v.counted AND {in_period}
         ),
-        billed_ids AS (SELECT DISTINCT conversation_id FROM billed)
-        SELECT (SELECT count(*) FROM reproduced),
-               (SELECT count(*) FROM billed_ids JOIN reproduced USING (conversation_id)),
-               (SELECT count(*) FROM billed_ids ANTI JOIN reproduced USING (conversation_id)),
-               (SELECT count(*) FROM reproduced ANTI JOIN billed_ids USING (conversation_id))
+        billed_units AS (SELECT conversation_id, count(*) AS units FROM billed GROUP BY 1),
+        both_sides AS (
+            SELECT coalesce(b.units, 0) AS billed, coalesce(r.units, 0) AS reproduced
+            FROM billed_units b FULL JOIN reproduced r USING (conversation_id)
+        )
+        SELECT coalesce(sum(reproduced), 0), coalesce(sum(least(billed, reproduced)), 0),
+               coalesce(sum(billed - least(billed, reproduced)), 0),
+               coalesce(sum(reproduced - least(billed, reproduced)), 0)
+        FROM both_sides
     """).fetchall()[0]
-    assert row is not None
     keys = ("count", "matched", "billed_not_reproduced", "reproduced_not_billed")
     return dict(zip(keys, (int(v) for v in row)))
 
@@ -161,25 +186,28 @@ def primary_reason_totals(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int
     return [(str(code), int(n), Decimal(a)) for code, n, a in rows]
 
 
-def count_only_breakdown(con: duckdb.DuckDBPyConnection,
-                         period: Period | None) -> tuple[int, int, list[tuple[str, int]]]:
-    """(vendor count, contract count, [(first contract reason, conversations)]) on the export.
+def count_only_breakdown(con: duckdb.DuckDBPyConnection, period: Period | None,
+                         contract: RuleSet) -> tuple[int, int, list[tuple[str, int]]]:
+    """(vendor units, contract units, [(reason, units)]) on the export.
 
-    The contract count is what the vendor's own definition counts *and* the contract accepts;
-    the breakdown explains the vendor-counted conversations the contract rejects.
+    The contract's units are what the vendor's own definition counts *and* the contract
+    accepts; the breakdown explains the rest: conversations the contract rejects (by their
+    first reason) and units beyond the contract's for conversations it counts.
     """
     in_period = period.sql_contains("f.last_ai_message_at") if period else "true"
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE vendor_counted AS
-        SELECT c.counted AS contract_counted, c.reasons
+        SELECT v.units AS vendor_units, least(v.units, c.units) AS contract_units,
+               CASE WHEN c.counted THEN {sql_string(excess_reason(contract))}
+                    ELSE c.reasons[1] END AS reason
         FROM vendor_verdicts v JOIN vendor_facts f USING (conversation_id)
         JOIN contract_verdicts c USING (conversation_id)
         WHERE v.counted AND {in_period}
     """)
-    vendor, contract = con.execute(
-        "SELECT count(*), count(*) FILTER (contract_counted) FROM vendor_counted").fetchall()[0]  # type: ignore[misc]
+    vendor, accepted = con.execute("SELECT coalesce(sum(vendor_units), 0), "
+                                   "coalesce(sum(contract_units), 0) FROM vendor_counted").fetchall()[0]
     rows = con.execute("""
-        SELECT reasons[1], count(*) FROM vendor_counted WHERE NOT contract_counted
-        GROUP BY 1 ORDER BY 2 DESC, 1
+        SELECT reason, sum(vendor_units - contract_units) FROM vendor_counted
+        WHERE vendor_units > contract_units GROUP BY 1 ORDER BY 2 DESC, 1
     """).fetchall()
-    return int(vendor), int(contract), [(str(code), int(n)) for code, n in rows]
+    return int(vendor), int(accepted), [(str(code), int(n)) for code, n in rows]

@@ -32,7 +32,7 @@ def summary_lines(report: Report) -> list[str]:
 
 def reproduction_lines(report: Report) -> list[str]:
     r = report.reproduction
-    lines = [f"Reproduction with {r.ruleset}: counts {r.count:,} conversations; "
+    lines = [f"Reproduction with {r.ruleset}: counts {r.count:,} {r.unit}s; "
              f"{r.matched:,} billed and reproduced, {r.billed_not_reproduced:,} billed but not "
              f"reproduced, {r.reproduced_not_billed:,} reproduced but not billed."]
     if report.count_only:

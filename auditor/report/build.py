@@ -9,8 +9,8 @@ import duckdb
 
 from auditor import __version__
 from auditor.reconcile import (
-    BILLING_REASONS, build_reproduction, count_only_breakdown, primary_reason_totals,
-    reason_totals, status_totals,
+    BILLING_REASONS, build_reproduction, count_only_breakdown, excess_reason,
+    primary_reason_totals, reason_totals, status_totals,
 )
 from auditor.report.model import (
     Billed, CountOnly, Disputed, Ingest, Money, Provenance, Report, ReasonLine, Reproduction,
@@ -28,7 +28,8 @@ def build_report(con: duckdb.DuckDBPyConnection, request: AuditRequest, vendor: 
                  price: Decimal | None) -> Report:
     glossary = reason_glossary(contract)
     totals = status_totals(con)
-    count_only = _count_only(con, request, price) if request.billed_count is not None else None
+    count_only = (_count_only(con, request, price, contract)
+                  if request.billed_count is not None else None)
     billed_items = sum(n for n, _ in totals.values())
     billed_amount = sum((a for _, a in totals.values()), Decimal(0))
     confirmed, disputed, unverifiable = totals["confirmed"], totals["disputed"], totals["unverifiable"]
@@ -45,7 +46,8 @@ def build_report(con: duckdb.DuckDBPyConnection, request: AuditRequest, vendor: 
         disputed=_disputed(con, disputed, glossary, count_only, price),
         unverifiable=Unverifiable(items=unverifiable[0], amount=unverifiable[1],
                                   by_reason={c: n for c, n, _ in reason_totals(con, "unverifiable")}),
-        reproduction=Reproduction(ruleset=vendor.id, **build_reproduction(con, request.period)),
+        reproduction=Reproduction(ruleset=vendor.id, unit=vendor.billing_unit,
+                                  **build_reproduction(con, request.period)),
         count_only=count_only,
         ingest=Ingest(records_read=ingest.records_read, events=ingest.events,
                       conversations=ingest.conversations, quarantined=ingest.quarantined),
@@ -59,7 +61,8 @@ def build_report(con: duckdb.DuckDBPyConnection, request: AuditRequest, vendor: 
 
 def reason_glossary(contract: RuleSet) -> dict[str, str]:
     """Billing-level reasons first, then the contract's criteria in rule order."""
-    glossary = {code: BILLING_REASONS[code] for code in ("duplicate_billing", "outside_period")}
+    glossary = {code: BILLING_REASONS[code]
+                for code in (excess_reason(contract), "outside_period")}
     glossary.update({c.code: c.summary for c in contract.criteria})
     glossary.update({c: BILLING_REASONS[c] for c in ("not_in_export", "not_reproduced")})
     return glossary
@@ -87,9 +90,9 @@ def _disputed(con: duckdb.DuckDBPyConnection, totals: tuple[int, Decimal],
 
 
 def _count_only(con: duckdb.DuckDBPyConnection, request: AuditRequest,
-                price: Decimal | None) -> CountOnly:
+                price: Decimal | None, contract: RuleSet) -> CountOnly:
     billed = int(request.billed_count or 0)
-    vendor_count, contract_count, breakdown = count_only_breakdown(con, request.period)
+    vendor_count, contract_count, breakdown = count_only_breakdown(con, request.period, contract)
     unexplained = max(billed - vendor_count, 0)
     by_reason = dict(breakdown)
     if unexplained:

@@ -52,10 +52,10 @@ def _reasons_table(report: Report) -> str:
 def _reproduction(report: Report) -> str:
     r = report.reproduction
     text = (f"## Does the vendor's own definition reproduce the bill?\n\n"
-            f"Applying `{r.ruleset}` to your export counts **{r.count:,}** conversations. "
-            f"Of the billed conversations, **{r.matched:,}** are reproduced and "
+            f"Applying `{r.ruleset}` to your export counts **{r.count:,}** {r.unit}s. "
+            f"Of the billed {r.unit}s, **{r.matched:,}** are reproduced and "
             f"**{r.billed_not_reproduced:,}** are not; **{r.reproduced_not_billed:,}** counted "
-            f"conversations were not billed.")
+            f"{r.unit}s were not billed.")
     if report.count_only:
         c = report.count_only
         text += (f"\n\nCount-only invoice: billed {c.billed_count:,}; the vendor's definition "
@@ -68,10 +68,11 @@ def _reproduction(report: Report) -> str:
 def _examples(con: duckdb.DuckDBPyConnection, report: Report) -> str:
     rows = con.execute(f"""
         SELECT reason, line, conversation_id, evidence FROM (
-            SELECT unnest(reasons) AS reason, line, conversation_id, evidence FROM findings
+            SELECT unnest(reasons) AS reason, line, unit, conversation_id, evidence FROM findings
             WHERE status <> 'confirmed')
-        QUALIFY row_number() OVER (PARTITION BY reason ORDER BY line) <= {EXAMPLES_PER_REASON}
-        ORDER BY reason, line
+        QUALIFY row_number() OVER (PARTITION BY reason ORDER BY line, unit)
+            <= {EXAMPLES_PER_REASON}
+        ORDER BY reason, line, unit
     """).fetchall()
     if not rows:
         return ""

@@ -57,7 +57,10 @@ class Billed(Money):
 
 
 class Reproduction(BaseModel):
+    """The vendor rule set's own count on the export against the bill, in billing units."""
+
     ruleset: str
+    unit: str = Field(description="The vendor rule set's billing unit, e.g. resolution.")
     count: int
     matched: int
     billed_not_reproduced: int

@@ -13,7 +13,7 @@ from auditor.report.markdown import render_markdown
 from auditor.report.model import Report
 
 FINDINGS_COLUMNS = """
-    line, conversation_id, strftime(billed_at, '%Y-%m-%dT%H:%M:%SZ') AS billed_at,
+    line, unit, conversation_id, strftime(billed_at, '%Y-%m-%dT%H:%M:%SZ') AS billed_at,
     CAST(amount AS DECIMAL(18, 2)) AS amount, status, array_to_string(reasons, ';') AS reasons,
     reproduced, evidence
 """
@@ -28,7 +28,7 @@ def write_outputs(con: duckdb.DuckDBPyConnection, report: Report, out_dir: Path)
     except OSError as exc:
         raise UsageError(f"cannot create output directory {out_dir}: {exc.strerror}") from exc
     (out_dir / "report.json").write_text(report_json(report), encoding="utf-8")
-    findings = f"SELECT {FINDINGS_COLUMNS} FROM findings ORDER BY line"
+    findings = f"SELECT {FINDINGS_COLUMNS} FROM findings ORDER BY line, unit"
     copy_table(con, findings, out_dir / "findings.csv")
     copy_table(con, findings, out_dir / "findings.parquet")
     copy_table(con, f"SELECT * FROM quarantine ORDER BY {QUARANTINE_ORDER}",
