@@ -17,7 +17,9 @@ from auditor.rulesets.examples import ExampleResult, run_examples
 from auditor.rulesets.model import CaseFile, Example, RuleSet
 
 CASES_DIR = Path(__file__).resolve().parent / "cases"
-BUILTIN_IDS = ("intercom-fin", "strict")
+BUILTIN_IDS = ("intercom-fin", "strict", "kustomer-kiq", "salesforce-agentforce",
+               "freshworks-freddy", "zendesk-ai-agents", "intercom-fin-outcomes",
+               "gorgias-ai-agent", "hubspot-customer-agent")
 BUILTINS: dict[str, RuleSet] = {r.id: r for r in list_rulesets() if r.id in BUILTIN_IDS}
 
 
