@@ -30,6 +30,22 @@ VENDOR_STATES: tuple[str, ...] = (
     "procedure_handoff", "automated_resolution", "not_resolved",
 )
 
+# Vendors' verbatim labels (lower-cased) that mean a state, for exports that carry only the label
+# (vendor_label) and no vendor_state: any source, the canonical format included.
+LABEL_STATES: dict[str, str] = {
+    "assumed_resolution": "assumed_resolution",
+    "confirmed_resolution": "confirmed_resolution",
+    "routed_to_team": "escalated",  # Intercom <= 2.14
+    "abandoned": "negative_feedback",  # Intercom <= 2.14
+    "escalated": "escalated",
+    "negative_feedback": "negative_feedback",
+    "procedure_handoff": "procedure_handoff",
+    "resolved": "automated_resolution",  # Ada automated_resolution_classification
+    "not resolved": "not_resolved",  # Ada
+    "automated_resolution": "automated_resolution",  # Zendesk
+    "automated resolution": "automated_resolution",
+}
+
 EVENT_COLUMNS: tuple[Column, ...] = (
     Column("conversation_id", "VARCHAR", True, "Conversation (ticket, thread) the event belongs to."),
     Column("event_id", "VARCHAR", False,
@@ -57,7 +73,9 @@ CONVERSATION_COLUMNS: tuple[Column, ...] = (
     Column("vendor_label", "VARCHAR", False,
            "The vendor's own resolution label, verbatim (e.g. Intercom ai_agent.resolution_state)."),
     Column("vendor_state", "VARCHAR", False,
-           "vendor_label normalised to: " + ", ".join(VENDOR_STATES) + "."),
+           "vendor_label normalised to: " + ", ".join(VENDOR_STATES) + ". When absent, known "
+           "labels are normalised for you (Intercom's resolution_state, Ada's Resolved / Not "
+           "Resolved, Zendesk's automated resolution); see LABEL_STATES in auditor/schema.py."),
     Column("is_preview", "BOOLEAN", False,
            "Vendor preview or test traffic (Intercom ai_agent.source_type fin_preview / "
            "workflow_preview). Absent means false."),

@@ -74,6 +74,22 @@ def test_conversation_table_beside_the_event_log(tmp_path: Path, con: duckdb.Duc
         == [("cust-9", "assumed_resolution", True)]
 
 
+@pytest.mark.parametrize(("label", "state"), [
+    ("Resolved", "automated_resolution"),  # Ada's automated_resolution_classification
+    ("Not Resolved", "not_resolved"),
+    ("routed_to_team", "escalated"),  # Intercom <= 2.14
+    ("something else", None),
+])
+def test_known_vendor_labels_give_a_state(tmp_path: Path, label: str, state: str | None,
+                                          con: duckdb.DuckDBPyConnection) -> None:
+    events = write_events(tmp_path / "events.csv", GOOD)
+    conversations = write_csv(tmp_path / "conversations.csv", ["conversation_id", "vendor_label"],
+                              [["c1", label]])
+    load_sources(con, [str(events), str(conversations)], "canonical")
+    assert con.execute("SELECT vendor_label, vendor_state FROM conversations").fetchall() \
+        == [(label, state)]
+
+
 @pytest.mark.parametrize("header, expected", [
     (["conversation_id", "actor_role", "event_type"], "missing required column 'created_at'"),
     (["id", "created_at", "actor_role", "event_type"], "missing required column 'conversation_id'"),

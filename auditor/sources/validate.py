@@ -12,7 +12,7 @@ import duckdb
 
 from auditor.engine import first_row, record_label, scalar, sql_string, staged_events
 from auditor.errors import InputError
-from auditor.schema import ACTOR_ROLES, EVENT_TYPES, VENDOR_STATES
+from auditor.schema import ACTOR_ROLES, EVENT_TYPES, LABEL_STATES, VENDOR_STATES
 
 
 def _in_list(values: tuple[str, ...]) -> str:
@@ -175,6 +175,11 @@ def _agreed(column: str) -> str:
     return f"min({column})"
 
 
+def _label_map() -> str:
+    pairs = ", ".join(f"{sql_string(k)}: {sql_string(v)}" for k, v in LABEL_STATES.items())
+    return f"MAP {{{pairs}}}"
+
+
 def _build_conversations(con: duckdb.DuckDBPyConnection) -> None:
     states = _in_list(VENDOR_STATES)
     con.execute(f"""
@@ -184,7 +189,9 @@ def _build_conversations(con: duckdb.DuckDBPyConnection) -> None:
                    {_agreed('customer_id')} AS customer_id,
                    {_agreed('channel')} AS channel,
                    {_agreed('vendor_label')} AS vendor_label,
-                   min(lower(vendor_state)) FILTER (WHERE lower(vendor_state) IN {states})
+                   coalesce(
+                       min(lower(vendor_state)) FILTER (WHERE lower(vendor_state) IN {states}),
+                       min(map_extract({_label_map()}, lower(trim(vendor_label)))[1]))
                        AS vendor_state,
                    coalesce(bool_or(is_preview), false) AS is_preview
             FROM stage_conversations
