@@ -22,7 +22,7 @@ from auditor.report.model import Report
 from auditor.report.write import QUARANTINE_ORDER, copy_table, write_outputs
 from auditor.schema import CONVERSATION_COLUMNS, EVENT_COLUMNS, column_names
 from auditor.rulesets import RuleSet, resolve_ruleset
-from auditor.sources import IngestSummary, InputProvenance, load_sources
+from auditor.sources import IngestSummary, InputProvenance, SourceOptions, load_sources
 from auditor.verdicts import evaluate, fact_params, facts_used
 
 Progress = Callable[[str], None]
@@ -44,6 +44,7 @@ class AuditRequest(BaseModel):
     unit_price: Decimal | None = None
     id_column: str = "conversation_id"
     display_names: dict[Path, str] = {}
+    ai_agent_ids: list[str] = []  # the AI agent's helpdesk user ids (--ai-agent-id)
 
     @model_validator(mode="after")
     def _one_bill(self) -> AuditRequest:
@@ -74,7 +75,8 @@ def audit(request: AuditRequest, out_dir: Path | None = None,
     con = engine.connect()
     try:
         stage(f"reading {len(request.exports)} export path(s)")
-        ingest = load_sources(con, request.exports, request.format, request.display_names)
+        ingest = load_sources(con, request.exports, request.format, request.display_names,
+                              SourceOptions(ai_agent_ids=request.ai_agent_ids))
         stage(f"{ingest.events:,} events in {ingest.conversations:,} conversations "
               f"({ingest.quarantined:,} quarantined)")
         vendor, contract = resolve_ruleset(request.vendor), resolve_ruleset(request.contract)
@@ -101,15 +103,23 @@ PIPELINE_FACTS = frozenset({"last_ai_message_at", "vendor_state"})
 
 def build_all_facts(con: duckdb.DuckDBPyConnection, vendor: RuleSet, contract: RuleSet) -> None:
     """Facts once per distinct parameter set, as the views vendor_facts and contract_facts."""
-    needed = facts_used(vendor) | facts_used(contract) | PIPELINE_FACTS
+    tables = build_facts_for(con, [vendor, contract], PIPELINE_FACTS)
+    for role, table in zip(("vendor", "contract"), tables, strict=True):
+        con.execute(f"CREATE OR REPLACE VIEW {role}_facts AS SELECT * FROM {table}")
+
+
+def build_facts_for(con: duckdb.DuckDBPyConnection, rulesets: list[RuleSet],
+                    extra: frozenset[str] = frozenset()) -> list[str]:
+    """The facts table for each rule set: one build per distinct FactParams, with only the
+    columns some rule set (or `extra`) reads."""
+    needed = frozenset().union(*(facts_used(r) for r in rulesets)) | extra
     built: dict[str, str] = {}  # FactParams key -> facts table
-    for role, ruleset in (("vendor", vendor), ("contract", contract)):
+    for ruleset in rulesets:
         params = fact_params(ruleset)
         if params.key() not in built:
             built[params.key()] = f"facts_{len(built) + 1}"
             build_facts(con, built[params.key()], params, needed)
-        table = built[params.key()]
-        con.execute(f"CREATE OR REPLACE VIEW {role}_facts AS SELECT * FROM {table}")
+    return [built[fact_params(r).key()] for r in rulesets]
 
 
 def judge(con: duckdb.DuckDBPyConnection, vendor: RuleSet, contract: RuleSet) -> None:
@@ -141,7 +151,8 @@ def unit_price(vendor: RuleSet, request: AuditRequest) -> Decimal | None:
     return request.unit_price
 
 
-def ingest_only(paths: list[str], fmt: str, out: Path) -> IngestSummary:
+def ingest_only(paths: list[str], fmt: str, out: Path,
+                options: SourceOptions | None = None) -> IngestSummary:
     """Convert exports to the canonical event log (Parquet, CSV or JSONL by out's suffix).
 
     Conversation attributes go to `<stem>.conversations<suffix>` beside it, and quarantined
@@ -149,7 +160,7 @@ def ingest_only(paths: list[str], fmt: str, out: Path) -> IngestSummary:
     """
     con = engine.connect()
     try:
-        summary = load_sources(con, paths, fmt)
+        summary = load_sources(con, paths, fmt, options=options)
         events = ", ".join(column_names(EVENT_COLUMNS))
         conversations = ", ".join(column_names(CONVERSATION_COLUMNS))
         copy_table(con, f"SELECT {events} FROM events "

@@ -575,6 +575,9 @@ def main(argv: list[str] | None = None) -> int:
         print(canonical.write_month(args.out, args.seed, args.canonical, args.chunk_size))
     else:
         write_month(args.out, args.seed, args.conversations)
+        import _zendesk_month as zendesk  # the Zendesk month: same company, both export shapes
+
+        print(zendesk.write_month(args.out / "zendesk_2026-10", args.seed))
     print(f"wrote {args.out} in {time.perf_counter() - started:.1f}s", file=sys.stderr)
     return 0
 

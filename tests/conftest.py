@@ -43,6 +43,7 @@ def run_cli(args: list[str]) -> Result:
     """Invoke `auditor` in-process; unexpected exceptions fail the test instead of hiding."""
     from auditor.cli import cli, main  # noqa: F401
     import auditor.cli.audit  # noqa: F401  (registers commands)
+    import auditor.cli.compare  # noqa: F401
     import auditor.cli.rules  # noqa: F401
 
     return CliRunner().invoke(cli, args, catch_exceptions=False)

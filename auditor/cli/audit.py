@@ -15,7 +15,7 @@ from auditor.errors import ExitCode
 from auditor.pipeline import AuditRequest, audit, ingest_only
 from auditor.reconcile import Period
 from auditor.report.model import Report
-from auditor.sources import FORMATS
+from auditor.sources import FORMATS, SourceOptions
 
 LARGE_INPUT_BYTES = 20 * 1024 * 1024
 
@@ -79,10 +79,12 @@ def _finish(report: Report, out: Path | None) -> None:
               help="Header of the conversation id column in the billed list.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
               help="Write report.md, report.json, findings.csv/.parquet, quarantine.csv here.")
+@click.option("--ai-agent-id", "ai_agent_ids", multiple=True, metavar="ID",
+              help="Helpdesk user id of the vendor's AI agent (repeatable; Zendesk).")
 def audit_command(exports: tuple[str, ...], fmt: str, billed_csv: str | None,
                   billed_from_labels: bool, billed_count: int | None, vendor: str, contract: str,
                   period: Period | None, unit_price: Decimal | None, id_column: str,
-                  out: Path | None) -> None:
+                  out: Path | None, ai_agent_ids: tuple[str, ...]) -> None:
     """Audit a vendor's bill against your conversation export.
 
     Every billed line gets one status: confirmed, disputed (with reason codes) or
@@ -94,11 +96,14 @@ def audit_command(exports: tuple[str, ...], fmt: str, billed_csv: str | None,
             --period 2026-10-01..2026-10-31 --out report/
         auditor audit events.parquet conversations.parquet --format canonical \\
             --billed-count 1840 --unit-price 0.99
+        auditor audit zendesk_export/ --format zendesk --ai-agent-id 9100000001 \\
+            --billed zendesk_invoice.csv
     """
     request = AuditRequest(
         exports=list(exports), format=fmt, billed_csv=billed_csv,
         billed_from_labels=billed_from_labels, billed_count=billed_count, vendor=vendor,
-        contract=contract, period=period, unit_price=unit_price, id_column=id_column)
+        contract=contract, period=period, unit_price=unit_price, id_column=id_column,
+        ai_agent_ids=list(ai_agent_ids))
     report = audit(request, out, progress=_progress(list(exports)))  # type: ignore[arg-type]
     _finish(report, out)
     sys.exit(ExitCode.DISPUTES_FOUND if report.has_disputes else ExitCode.OK)
@@ -113,7 +118,9 @@ audit_command.name = "audit"
               help="Export format; auto detects it per file.")
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Canonical event log to write: .parquet, .csv or .jsonl.")
-def ingest(exports: tuple[str, ...], fmt: str, out: Path) -> None:
+@click.option("--ai-agent-id", "ai_agent_ids", multiple=True, metavar="ID",
+              help="Helpdesk user id of the vendor's AI agent (repeatable; Zendesk).")
+def ingest(exports: tuple[str, ...], fmt: str, out: Path, ai_agent_ids: tuple[str, ...]) -> None:
     """Convert exports to the canonical event log (docs/canonical-schema.md).
 
     Conversation attributes go to OUT's sibling `<name>.conversations.<ext>`, records that
@@ -122,8 +129,10 @@ def ingest(exports: tuple[str, ...], fmt: str, out: Path) -> None:
     \b
     Example:
         auditor ingest intercom_export.jsonl.gz --out events.parquet
+        auditor ingest zendesk_fivetran/ --format zendesk --out events.parquet
     """
-    summary = ingest_only(list(exports), fmt, out)
+    summary = ingest_only(list(exports), fmt, out,
+                          SourceOptions(ai_agent_ids=list(ai_agent_ids)))
     click.echo(f"{summary.records_read:,} records -> {summary.events:,} events in "
                f"{summary.conversations:,} conversations ({summary.quarantined:,} quarantined); "
                f"wrote {out}")

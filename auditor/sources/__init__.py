@@ -4,9 +4,10 @@ An adapter is a module with three names:
 
     FORMAT: str                                     # the --format value
     def sniff(file: InputFile) -> bool              # is this file in my format? (for --format auto)
-    def load(con, files: list[InputFile]) -> dict[str, int]
+    def load(con, files: list[InputFile], *, options: SourceOptions) -> dict[str, int]
         # append rows to stage_events / stage_conversations, bad records to quarantine;
-        # return the number of records read per file (keyed by InputFile.display)
+        # return the number of records read per file (keyed by InputFile.display);
+        # options are the user's hints about the export (adapters ignore what they don't use)
 
 `load_sources` runs the adapter, then `validate.finish_ingest` turns the staging tables into the
 validated `events` and `conversations` tables, shared by every format.
@@ -27,8 +28,16 @@ from auditor.sources.validate import finish_ingest
 ADAPTER_MODULES: dict[str, str] = {
     "canonical": "auditor.sources.canonical",
     "intercom": "auditor.sources.intercom",
+    "zendesk": "auditor.sources.zendesk",
 }
 FORMATS: tuple[str, ...] = ("auto", *ADAPTER_MODULES)
+
+
+class SourceOptions(BaseModel):
+    """What the user tells the adapters about an export that the data cannot say itself."""
+
+    # Helpdesk user ids of the vendor's AI agent (Zendesk: the AI agent's user; --ai-agent-id).
+    ai_agent_ids: list[str] = []
 
 
 class InputProvenance(BaseModel):
@@ -59,7 +68,7 @@ def detect_format(file: InputFile) -> str:
             return name
     raise InputError(
         file.display, "format not recognised",
-        hint="use --format canonical|intercom; see docs/canonical-schema.md",
+        hint="use --format canonical|intercom|zendesk; see docs/canonical-schema.md",
     )
 
 
@@ -71,7 +80,7 @@ def _reject_empty(files: list[InputFile], counts: dict[str, int]) -> None:
 
 def load_sources(
     con: duckdb.DuckDBPyConnection, paths: list[str], fmt: str = "auto",
-    display: dict | None = None,
+    display: dict | None = None, options: SourceOptions | None = None,
 ) -> IngestSummary:
     """Read every input into the validated `events` and `conversations` tables."""
     if fmt not in FORMATS:
@@ -82,7 +91,7 @@ def load_sources(
         by_format.setdefault(fmt if fmt != "auto" else detect_format(file), []).append(file)
     provenance: list[InputProvenance] = []
     for name, group in by_format.items():
-        counts = adapter(name).load(con, group)
+        counts = adapter(name).load(con, group, options=options or SourceOptions())
         _reject_empty(group, counts)
         provenance += [InputProvenance(path=f.display, sha256=f.sha256, format=name,
                                        rows=counts.get(f.display, 0)) for f in group]

@@ -9,6 +9,7 @@ columns may also ride along on event rows. Unknown columns are ignored.
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import duckdb
 
@@ -18,6 +19,9 @@ from auditor.engine import (
 from auditor.errors import InputError
 from auditor.schema import CONVERSATION_COLUMNS, EVENT_COLUMNS, column_names, required_names
 from auditor.sources.files import InputFile
+
+if TYPE_CHECKING:  # options are accepted and ignored: nothing here needs them
+    from auditor.sources import SourceOptions
 
 FORMAT = "canonical"
 EVENT_MARKERS = {"created_at", "actor_role", "event_type"}
@@ -39,7 +43,8 @@ def sniff(file: InputFile) -> bool:
     return isinstance(record, dict) and "conversation_id" in record
 
 
-def load(con: duckdb.DuckDBPyConnection, files: list[InputFile]) -> dict[str, int]:
+def load(con: duckdb.DuckDBPyConnection, files: list[InputFile], *,
+         options: SourceOptions | None = None) -> dict[str, int]:
     return {file.display: _load_file(con, file) for file in files}
 
 

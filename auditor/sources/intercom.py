@@ -15,7 +15,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import duckdb
 
@@ -23,6 +23,9 @@ from auditor.engine import sql_string
 from auditor.errors import InputError
 from auditor.sources import intercom_sql as sql
 from auditor.sources.files import InputFile
+
+if TYPE_CHECKING:  # options are accepted and ignored: nothing here needs them
+    from auditor.sources import SourceOptions
 
 FORMAT = "intercom"
 HEAD_BYTES = 1 << 16
@@ -183,7 +186,8 @@ def sniff(file: InputFile) -> bool:
     return record is not None and _is_intercom(record)
 
 
-def load(con: duckdb.DuckDBPyConnection, files: list[InputFile]) -> dict[str, int]:
+def load(con: duckdb.DuckDBPyConnection, files: list[InputFile], *,
+         options: SourceOptions | None = None) -> dict[str, int]:
     """Read every file once into ic_raw, then map all of them together (Airbyte parts may sit
     in another file than their conversation)."""
     try:

@@ -1,0 +1,222 @@
+"""`compare()`: what several billing definitions count on the same month, and where they differ.
+
+sources -> canonical events -> facts (once per parameter set) -> each rule set's verdicts ->
+one table per conversation -> counts, money, and pairwise disagreements grouped by the reason
+code that makes the difference.
+
+A disagreement "A counts it, B does not" is grouped by B's first reason: the criterion of B
+that turns the conversation away. That is what a negotiator needs to point at.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+from pydantic import BaseModel, Field
+
+from auditor import __version__, engine
+from auditor.errors import UsageError
+from auditor.pipeline import build_facts_for
+from auditor.reconcile import Period
+from auditor.report.model import Cents, Ingest, usd
+from auditor.report.write import copy_table
+from auditor.rulesets import RuleSet, list_rulesets, resolve_ruleset
+from auditor.sources import InputProvenance, SourceOptions, load_sources
+from auditor.verdicts import evaluate
+
+EXAMPLES_PER_GROUP = 3
+# The period is judged on the AI's last message, as in an audit's reproduction figures.
+PERIOD_FACT = "last_ai_message_at"
+
+
+class CompareRequest(BaseModel):
+    """Everything a comparison needs; the CLI's options map one to one onto these fields."""
+
+    exports: list[str]
+    rulesets: list[str] = Field(default_factory=list)  # ids or paths; empty = every registered
+    format: str = "auto"
+    period: Period | None = None
+    ai_agent_ids: list[str] = Field(default_factory=list)
+
+
+class RuleSetCount(BaseModel):
+    id: str
+    version: str
+    sha256: str
+    title: str
+    vendor: str
+    billing_unit: str
+    conversations: int = Field(description="Conversations the rule set counts.")
+    units: int = Field(description="Billing units those conversations are.")
+    unit_price: float | None
+    currency: str
+    amount: Cents | None = Field(description="units x unit_price; null without a price.")
+
+
+class Disagreement(BaseModel):
+    counted_by: str
+    not_counted_by: str
+    reason: str = Field(description="not_counted_by's first reason code for these conversations.")
+    summary: str
+    conversations: int
+    units: int = Field(description="Units counted_by bills for them.")
+    examples: list[str]
+
+
+class Comparison(BaseModel):
+    period: str | None
+    conversations: int = Field(description="Conversations compared (in the period, if given).")
+    rulesets: list[RuleSetCount]
+    counted_by_not_by: dict[str, dict[str, int]] = Field(
+        description="[A][B]: conversations A counts and B does not.")
+    disagreements: list[Disagreement]
+    ingest: Ingest
+    tool_version: str
+    inputs: list[InputProvenance]
+
+
+def compare(request: CompareRequest, out_dir: Path | None = None) -> Comparison:
+    """Evaluate every rule set on the export; write compare files into out_dir when given."""
+    rulesets = _resolve(request.rulesets)
+    con = engine.connect()
+    try:
+        ingest = load_sources(con, request.exports, request.format,
+                              options=SourceOptions(ai_agent_ids=request.ai_agent_ids))
+        _judge_all(con, rulesets, request.period)
+        comparison = Comparison(
+            period=str(request.period) if request.period else None,
+            conversations=int(engine.scalar(con, "SELECT count(*) FROM in_scope") or 0),
+            rulesets=[_count(con, n, r) for n, r in enumerate(rulesets)],
+            counted_by_not_by=_matrix(con, rulesets),
+            disagreements=_disagreements(con, rulesets),
+            ingest=Ingest(records_read=ingest.records_read, events=ingest.events,
+                          conversations=ingest.conversations, quarantined=ingest.quarantined),
+            tool_version=__version__, inputs=ingest.inputs)
+        if out_dir is not None:
+            _write(con, comparison, rulesets, out_dir)
+        return comparison
+    finally:
+        con.close()
+
+
+def _resolve(names: list[str]) -> list[RuleSet]:
+    rulesets = [resolve_ruleset(n) for n in names] if names else list_rulesets()
+    ids = [r.id for r in rulesets]
+    if len(set(ids)) != len(ids):
+        raise UsageError("--rulesets names the same rule set twice: " + ", ".join(ids))
+    if len(rulesets) < 2:
+        raise UsageError("compare needs at least two rule sets", "e.g. --rulesets intercom-fin,strict")
+    return rulesets
+
+
+def _judge_all(con: duckdb.DuckDBPyConnection, rulesets: list[RuleSet],
+               period: Period | None) -> None:
+    """`verdicts_all`: one row per (rule set number, conversation in scope)."""
+    tables = build_facts_for(con, rulesets, frozenset({PERIOD_FACT}))
+    in_period = period.sql_contains(PERIOD_FACT) if period else "true"
+    con.execute(f"CREATE TEMP TABLE in_scope AS SELECT conversation_id FROM {tables[0]} "
+                f"WHERE {in_period}")
+    parts = []
+    for n, (ruleset, table) in enumerate(zip(rulesets, tables, strict=True)):
+        evaluate(con, ruleset, table, f"verdicts_{n}")
+        parts.append(f"SELECT {n} AS r, v.* FROM verdicts_{n} v SEMI JOIN in_scope USING "
+                     "(conversation_id)")
+    con.execute("CREATE TEMP TABLE verdicts_all AS " + " UNION ALL ".join(parts))
+
+
+def _count(con: duckdb.DuckDBPyConnection, n: int, ruleset: RuleSet) -> RuleSetCount:
+    rows = con.execute("SELECT count(*) FILTER (counted), coalesce(sum(units), 0) "
+                       "FROM verdicts_all WHERE r = ?", [n]).fetchall()
+    conversations, units = (int(v) for v in rows[0])
+    price = Decimal(str(ruleset.unit_price)) if ruleset.unit_price is not None else None
+    return RuleSetCount(
+        id=ruleset.id, version=ruleset.version, sha256=ruleset.sha256, title=ruleset.title,
+        vendor=ruleset.vendor, billing_unit=ruleset.billing_unit, conversations=conversations,
+        units=units, unit_price=ruleset.unit_price, currency=ruleset.currency,
+        amount=price * units if price is not None else None)
+
+
+def _matrix(con: duckdb.DuckDBPyConnection, rulesets: list[RuleSet]) -> dict[str, dict[str, int]]:
+    counts = {(int(a), int(b)): int(n) for a, b, n in con.execute("""
+        SELECT a.r, b.r, count(*) FROM verdicts_all a JOIN verdicts_all b
+            ON a.conversation_id = b.conversation_id AND a.counted AND NOT b.counted
+        GROUP BY ALL
+    """).fetchall()}
+    return {ra.id: {rb.id: counts.get((a, b), 0) for b, rb in enumerate(rulesets) if b != a}
+            for a, ra in enumerate(rulesets)}
+
+
+def _disagreements(con: duckdb.DuckDBPyConnection,
+                   rulesets: list[RuleSet]) -> list[Disagreement]:
+    rows = con.execute(f"""
+        SELECT a.r, b.r, b.reasons[1] AS reason, count(*), sum(a.units),
+            list(a.conversation_id ORDER BY a.conversation_id)[1:{EXAMPLES_PER_GROUP}]
+        FROM verdicts_all a JOIN verdicts_all b
+            ON a.conversation_id = b.conversation_id AND a.counted AND NOT b.counted
+        GROUP BY ALL ORDER BY 1, 2, 4 DESC, 3
+    """).fetchall()
+    summaries = [{c.code: c.summary for c in r.criteria} for r in rulesets]
+    return [Disagreement(counted_by=rulesets[a].id, not_counted_by=rulesets[b].id,
+                         reason=str(code), summary=summaries[b].get(str(code), ""),
+                         conversations=int(n), units=int(units), examples=list(examples))
+            for a, b, code, n, units, examples in rows]
+
+
+def _write(con: duckdb.DuckDBPyConnection, comparison: Comparison, rulesets: list[RuleSet],
+           out_dir: Path) -> None:
+    """compare.json, compare.md and compare.csv (one row per conversation, a column group per
+    rule set). Same inputs give byte-identical files."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create output directory {out_dir}: {exc.strerror}") from exc
+    (out_dir / "compare.json").write_text(
+        json.dumps(comparison.model_dump(mode="json"), indent=2) + "\n", encoding="utf-8")
+    (out_dir / "compare.md").write_text(render_markdown(comparison), encoding="utf-8")
+    columns = ", ".join(
+        f"any_value(counted) FILTER (r = {n}) AS \"{r.id}.counted\", "
+        f"any_value(units) FILTER (r = {n}) AS \"{r.id}.units\", "
+        f"array_to_string(any_value(reasons) FILTER (r = {n}), ';') AS \"{r.id}.reasons\""
+        for n, r in enumerate(rulesets))
+    copy_table(con, f"SELECT conversation_id, {columns} FROM verdicts_all "
+                    "GROUP BY conversation_id ORDER BY conversation_id", out_dir / "compare.csv")
+
+
+def summary_rows(comparison: Comparison) -> list[tuple[str, str, str, str, str]]:
+    """(rule set, billing unit, conversations, units, amount) rows for a table."""
+    return [(r.id, r.billing_unit, f"{r.conversations:,}", f"{r.units:,}",
+             usd(r.amount) if r.amount is not None else "no price")
+            for r in comparison.rulesets]
+
+
+def _matrix_markdown(comparison: Comparison) -> list[str]:
+    ids = [r.id for r in comparison.rulesets]
+    lines = ["## Counted by the row's rule set, not by the column's", "",
+             "| counted by, not by: | " + " | ".join(f"`{i}`" for i in ids) + " |",
+             "|---|" + "---:|" * len(ids)]
+    for a in ids:
+        cells = [f"{comparison.counted_by_not_by[a][b]:,}" if a != b else "-" for b in ids]
+        lines.append(f"| `{a}` | " + " | ".join(cells) + " |")
+    return lines
+
+
+def render_markdown(comparison: Comparison) -> str:
+    period = f" for {comparison.period}" if comparison.period else ""
+    lines = [f"# What each definition counts{period}", "",
+             f"{comparison.conversations:,} conversations compared, from "
+             f"{comparison.ingest.records_read:,} records "
+             f"({comparison.ingest.quarantined:,} quarantined).", "",
+             "| rule set | unit | conversations | units | amount |", "|---|---|---:|---:|---:|"]
+    lines += [f"| `{a}` | {b} | {c} | {d} | {e} |" for a, b, c, d, e in summary_rows(comparison)]
+    lines += ["", *_matrix_markdown(comparison)]
+    lines += ["", "## Where they disagree", "",
+              "Conversations the first rule set counts and the second does not, by the second's "
+              "reason.", "", "| counted by | not by | reason | conversations | units | e.g. |",
+              "|---|---|---|---:|---:|---|"]
+    lines += [f"| `{d.counted_by}` | `{d.not_counted_by}` | `{d.reason}` | "
+              f"{d.conversations:,} | {d.units:,} | {', '.join(d.examples)} |"
+              for d in comparison.disagreements]
+    return "\n".join(lines) + "\n"
