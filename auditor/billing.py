@@ -56,10 +56,13 @@ def load_billed_csv(
     """)
     _reject_bad_lines(con, file.display, id_column)
     con.execute(BILLED_DDL)
+    # Without a units column every line is one unit: no need to expand lines into units.
+    units = ("unnest(range(1, units + 1))" if any(c in columns for c in UNITS_COLUMNS)
+             else "CAST(1 AS BIGINT)")
     con.execute(f"""
         INSERT INTO billed
         SELECT line, unit, conversation_id, billed_at, {SPLIT_AMOUNT}
-        FROM (SELECT *, unnest(range(1, units + 1)) AS unit FROM billed_raw)
+        FROM (SELECT *, {units} AS unit FROM billed_raw)
         ORDER BY line, unit
     """)
     con.execute("DROP TABLE billed_raw")

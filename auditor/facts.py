@@ -176,11 +176,13 @@ def phrase_regex(phrases: list[str]) -> str:
 
 
 def _sql(params: FactParams, columns: list[str]) -> str:
+    phrase_re = sql_string(phrase_regex(params.human_request_phrases
+                                        + params.negative_reaction_phrases))
     human_re = sql_string(phrase_regex(params.human_request_phrases))
     confirm_re = sql_string(phrase_regex(params.confirmation_phrases))
     negative_re = sql_string(phrase_regex(params.negative_reaction_phrases))
     return FACTS_SQL.format(
-        human_re=human_re, confirm_re=confirm_re, negative_re=negative_re,
+        phrase_re=phrase_re, human_re=human_re, confirm_re=confirm_re, negative_re=negative_re,
         max_chars=int(params.confirmation_max_chars),
         window_us=round(params.window_hours * 3_600_000_000),
         session_us=round(params.session_hours * 3_600_000_000)) + _select(columns)
@@ -211,15 +213,25 @@ WITH texts AS (
                 THEN coalesce(body, '') END AS customer_text
     FROM events
 ),
--- Each phrase list is matched once per customer message; later stages read the flags.
+-- Phrases are matched once per customer message; later stages read the flags. One pass over
+-- the human-request and negative phrases together finds the few messages with either, and only
+-- those are matched against each list; confirmations are only looked for in short replies.
+flagged AS (
+    SELECT * EXCLUDE (customer_text, has_phrase),
+        CASE WHEN has_phrase THEN regexp_matches(customer_text, {human_re}) ELSE false END
+            AS asks_for_human,
+        CASE WHEN has_phrase THEN regexp_matches(customer_text, {negative_re}) ELSE false END
+            AS is_negative,
+        CASE WHEN is_customer_message AND length(trim(customer_text)) <= {max_chars}
+             THEN customer_text END AS short_text
+    FROM (SELECT *, coalesce(regexp_matches(customer_text, {phrase_re}), false) AS has_phrase
+          FROM texts)
+),
 e AS (
-    SELECT * EXCLUDE (customer_text),
-        coalesce(asks_for_human, false) AS asks_for_human,
-        coalesce(is_customer_message AND NOT asks_for_human AND NOT contains(customer_text, '?')
-            AND length(trim(customer_text)) <= {max_chars}
-            AND regexp_matches(customer_text, {confirm_re}), false) AS is_confirmation,
-        coalesce(regexp_matches(customer_text, {negative_re}), false) AS is_negative
-    FROM (SELECT *, regexp_matches(customer_text, {human_re}) AS asks_for_human FROM texts)
+    SELECT * EXCLUDE (short_text),
+        CASE WHEN short_text IS NOT NULL AND NOT asks_for_human AND NOT contains(short_text, '?')
+             THEN regexp_matches(short_text, {confirm_re}) ELSE false END AS is_confirmation
+    FROM flagged
 ),
 per_conversation AS (
     SELECT conversation_id,
@@ -258,34 +270,38 @@ per_conversation AS (
             AS last_rating,
         min(actor_id) FILTER (is_customer_message) AS first_customer_actor_id,
         min(channel) AS first_channel,
-        list({{'t': created_at, 'confirms': is_confirmation, 'negative': is_negative}})
-            FILTER (is_customer_message) AS customer_messages,
+        max(created_at) FILTER (is_customer_message AND NOT is_confirmation)
+            AS last_unconfirming_message_at,
+        max(created_at) FILTER (is_negative) AS last_negative_at,
+        -- Lists only for "first customer message after T"; most facts need none (cheaper).
+        list(created_at) FILTER (is_customer_message) AS customer_times,
+        list(created_at) FILTER (is_customer_message AND NOT is_confirmation) AS followup_times,
         list(created_at) FILTER (is_message AND actor_role = 'ai_agent') AS ai_message_times
     FROM e GROUP BY conversation_id
 ),
--- Facts about customer messages relative to per-conversation times, from each conversation's
--- short list of customer messages: no second pass over the events, no join back to them.
+-- Facts about customer messages relative to per-conversation times: from the aggregates where
+-- a latest time says enough, else from the conversation's short list of customer message
+-- times. No second pass over the events, no join back to them.
 relative AS (
     SELECT *,
-        len(list_filter(customer_messages, lambda m: m.t > last_ai_message_at))
-            AS customer_messages_after_last_ai,
-        len(list_filter(customer_messages, lambda m: m.t > last_ai_message_at AND m.confirms))
-            AS confirmations_after_last_ai,
-        list_min([m.t FOR m IN customer_messages IF m.t > last_ai_message_at])
+        coalesce(last_customer_message_at > last_ai_message_at, false)
+            AS customer_wrote_after_last_ai,
+        coalesce(last_unconfirming_message_at > last_ai_message_at, false)
+            AS customer_followup_after_last_ai,
+        list_min([t FOR t IN customer_times IF t > last_ai_message_at])
             AS first_reply_after_last_ai_at,
-        list_min([m.t FOR m IN customer_messages IF m.t > last_ai_message_at AND NOT m.confirms])
+        list_min([t FOR t IN followup_times IF t > last_ai_message_at])
             AS first_followup_after_last_ai_at,
-        list_min([m.t FOR m IN customer_messages IF m.t > first_close_at])
+        list_min([t FOR t IN customer_times IF t > first_close_at])
             AS first_customer_message_after_close_at,
-        len(list_filter(customer_messages, lambda m: m.negative AND m.t > first_ai_message_at)) > 0
-            AS customer_reacted_negatively
+        coalesce(last_negative_at > first_ai_message_at, false) AS customer_reacted_negatively
     FROM per_conversation
 ),
 base AS (
-    SELECT c.conversation_id,
+    SELECT conversation_id,
         coalesce(c.customer_id, p.first_customer_actor_id) AS customer_id,
         coalesce(c.channel, p.first_channel) AS channel,
-        c.vendor_label, c.vendor_state, c.is_preview,
+        c.vendor_label, c.vendor_state, coalesce(c.is_preview, false) AS is_preview,
         coalesce(p.n_events, 0) AS n_events,
         coalesce(p.n_customer_messages, 0) AS n_customer_messages,
         coalesce(p.n_ai_messages, 0) AS n_ai_messages,
@@ -316,12 +332,10 @@ base AS (
         coalesce(p.last_handoff_at >= p.last_ai_message_at, false) AS handoff_after_last_ai,
         p.first_human_request_at IS NOT NULL AS customer_asked_for_human,
         p.first_human_request_at,
-        coalesce(p.customer_messages_after_last_ai, 0) > 0 AS customer_wrote_after_last_ai,
-        coalesce(p.customer_messages_after_last_ai > 0
-            AND p.confirmations_after_last_ai = p.customer_messages_after_last_ai, false)
+        coalesce(p.customer_wrote_after_last_ai, false) AS customer_wrote_after_last_ai,
+        coalesce(p.customer_wrote_after_last_ai AND NOT p.customer_followup_after_last_ai, false)
             AS customer_confirmed_after_last_ai,
-        coalesce(p.customer_messages_after_last_ai > p.confirmations_after_last_ai, false)
-            AS customer_followup_after_last_ai,
+        coalesce(p.customer_followup_after_last_ai, false) AS customer_followup_after_last_ai,
         p.first_reply_after_last_ai_at,
         p.first_followup_after_last_ai_at,
         date_diff('second', p.last_ai_message_at, p.first_followup_after_last_ai_at) / 3600.0
@@ -338,9 +352,10 @@ base AS (
         least(p.first_reopen_at, p.first_customer_message_after_close_at) AS reopened_at,
         p.min_rating, p.max_rating, p.last_rating,
         coalesce(p.n_customer_messages, 0) = 0 AS no_customer_message,
-        p.customer_messages, p.ai_message_times
-    FROM conversations c
-    LEFT JOIN relative p USING (conversation_id)  -- per_conversation plus relative facts
+        p.customer_times, p.ai_message_times
+    -- Every conversation: those with attributes, and those only events name.
+    FROM conversation_attrs c
+    FULL JOIN relative p USING (conversation_id)  -- per_conversation plus relative facts
     CROSS JOIN (SELECT max(created_at) AS export_ends_at FROM events) x
 ),
 -- Repeat contacts: an ASOF join on a narrow table, so the wide one is not sorted or copied.
@@ -361,7 +376,7 @@ windows AS (
                            THEN list_append(acc, t) ELSE acc END, [starts[1]])) END
         AS conversation_windows
     FROM (SELECT conversation_id, list_sort(list_concat(
-              [m.t FOR m IN coalesce(customer_messages, [])],
+              coalesce(customer_times, []),
               CASE WHEN first_ai_message_at < coalesce(first_customer_message_at, 'infinity')
                    THEN [first_ai_message_at]
                    ELSE [] END)) AS starts
@@ -369,8 +384,8 @@ windows AS (
 ),
 interactions AS (
     SELECT coalesce(customer_id, '#' || conversation_id) AS who, conversation_id,
-        unnest(list_concat(ai_message_times, [m.t FOR m IN coalesce(customer_messages, [])
-                                              IF m.t <= last_ai_message_at])) AS t
+        unnest(list_concat(ai_message_times, [t FOR t IN coalesce(customer_times, [])
+                                              IF t <= last_ai_message_at])) AS t
     FROM base WHERE has_ai_message
 ),
 session_starts AS (

@@ -76,11 +76,14 @@ def audit(request: AuditRequest, out_dir: Path | None = None,
     try:
         stage(f"reading {len(request.exports)} export path(s)")
         ingest = load_sources(con, request.exports, request.format, request.display_names,
-                              SourceOptions(ai_agent_ids=request.ai_agent_ids))
-        stage(f"{ingest.events:,} events in {ingest.conversations:,} conversations "
-              f"({ingest.quarantined:,} quarantined)")
+                              SourceOptions(ai_agent_ids=request.ai_agent_ids),
+                              count_conversations=False)
+        stage(f"{ingest.events:,} events ({ingest.quarantined:,} records quarantined)")
         vendor, contract = resolve_ruleset(request.vendor), resolve_ruleset(request.contract)
         build_all_facts(con, vendor, contract)
+        # One facts row per conversation: the count the ingest summary left open.
+        ingest = ingest.model_copy(update={"conversations": int(engine.scalar(  # type: ignore[arg-type]
+            con, "SELECT count(*) FROM vendor_facts"))})
         billed_input = load_bill(con, request, vendor)
         judge(con, vendor, contract)
         stage("facts and verdicts computed")

@@ -199,7 +199,8 @@ def test_ai_agent_ids_option_names_the_ai_in_fivetran_comments(con: duckdb.DuckD
     folder = zd.fivetran(tmp_path / "ft", 7, steps)
     load(con, folder)
     assert [r for _, r in events_of(con, "7")] == ["customer", "human_agent", "human_agent"]
-    con.execute("DROP TABLE events; DROP TABLE conversations; DELETE FROM quarantine")
+    con.execute("DROP TABLE events; DROP VIEW conversations; DROP TABLE conversation_attrs; "
+                "DELETE FROM quarantine")
     load(con, folder, ai_agent_ids=["700"])
     assert [r for _, r in events_of(con, "7")] == ["customer", "ai_agent", "human_agent"]
 

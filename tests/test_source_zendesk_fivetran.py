@@ -29,7 +29,7 @@ def test_fivetran_tables_give_the_same_events_as_the_api(con: duckdb.DuckDBPyCon
     zd.write_json(tmp_path / "users.json", {"users": zd.users()})
     load(con, tmp_path, ai_agent_ids=["700"])
     api = con.execute("SELECT * FROM events ORDER BY event_id").fetchall()
-    con.execute("DROP TABLE events; DROP TABLE conversations")
+    con.execute("DROP TABLE events; DROP VIEW conversations; DROP TABLE conversation_attrs")
     load(con, zd.fivetran(tmp_path / "ft", 7, ESCALATION), ai_agent_ids=["700"])
     fivetran = con.execute("SELECT * FROM events ORDER BY event_id").fetchall()
     assert [row[:9] for row in api] == [row[:9] for row in fivetran]

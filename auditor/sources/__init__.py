@@ -50,7 +50,7 @@ class InputProvenance(BaseModel):
 class IngestSummary(BaseModel):
     records_read: int
     events: int
-    conversations: int
+    conversations: int | None  # None until counted (see load_sources' count_conversations)
     quarantined: int
     inputs: list[InputProvenance]
 
@@ -81,8 +81,13 @@ def _reject_empty(files: list[InputFile], counts: dict[str, int]) -> None:
 def load_sources(
     con: duckdb.DuckDBPyConnection, paths: list[str], fmt: str = "auto",
     display: dict | None = None, options: SourceOptions | None = None,
+    count_conversations: bool = True,
 ) -> IngestSummary:
-    """Read every input into the validated `events` and `conversations` tables."""
+    """Read every input into the validated `events` and `conversations` tables.
+
+    count_conversations=False leaves `conversations` None in the summary, for a caller that
+    counts them more cheaply later (validate.finish_ingest says why).
+    """
     if fmt not in FORMATS:
         raise UsageError(f"unknown format '{fmt}'", did_you_mean(fmt, FORMATS))
     files = expand_inputs(list(paths), display)
@@ -95,7 +100,7 @@ def load_sources(
         _reject_empty(group, counts)
         provenance += [InputProvenance(path=f.display, sha256=f.sha256, format=name,
                                        rows=counts.get(f.display, 0)) for f in group]
-    events, conversations, quarantined = finish_ingest(con)
+    events, conversations, quarantined = finish_ingest(con, count_conversations)
     provenance.sort(key=lambda p: p.path)
     return IngestSummary(
         records_read=sum(p.rows for p in provenance), events=events,

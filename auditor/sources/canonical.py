@@ -79,7 +79,10 @@ def _value(name: str, types: dict[str, str]) -> str:
 
 
 def _timestamp(types: dict[str, str]) -> str:
-    if types.get("created_at", "").upper() in TIMESTAMP_TYPES:
+    kind = types.get("created_at", "").upper()
+    if kind == "TIMESTAMP WITH TIME ZONE":  # the UTC instant, without a calendar-aware cast
+        return "make_timestamp(epoch_us(created_at))"
+    if kind in TIMESTAMP_TYPES:
         return "CAST(created_at AS TIMESTAMP)"
     return f"auditor_parse_ts({_value('created_at', types)})"
 

@@ -54,8 +54,14 @@ REASON = f"""
 """
 
 
-def finish_ingest(con: duckdb.DuckDBPyConnection) -> tuple[int, int, int]:
-    """Build `events` and `conversations`; return (events, conversations, quarantine rows)."""
+def finish_ingest(con: duckdb.DuckDBPyConnection,
+                  count_conversations: bool = True) -> tuple[int, int | None, int]:
+    """Build `events` and `conversations`; return (events, conversations, quarantine rows).
+
+    `conversations` is a view over the attribute table `conversation_attrs` and the ids that
+    only events name; counting it costs a pass over the events, so a caller that learns the
+    number later (the audit: one facts row per conversation) can skip it (None).
+    """
     _build_checked_events(con)
     _reject_hopeless_files(con)
     _quarantine_invalid_rows(con)
@@ -64,9 +70,11 @@ def finish_ingest(con: duckdb.DuckDBPyConnection) -> tuple[int, int, int]:
     _build_conversations(con)
     con.execute("DELETE FROM stage_events")
     con.execute("DELETE FROM stage_conversations")
-    counts = [int(scalar(con, f"SELECT count(*) FROM {t}"))  # type: ignore[arg-type]
-              for t in ("events", "conversations", "quarantine")]
-    return counts[0], counts[1], counts[2]
+    events, quarantined = (int(scalar(con, f"SELECT count(*) FROM {t}"))  # type: ignore[arg-type]
+                           for t in ("events", "quarantine"))
+    conversations = (int(scalar(con, "SELECT count(*) FROM conversations"))  # type: ignore[arg-type]
+                     if count_conversations else None)
+    return events, conversations, quarantined
 
 
 def _build_checked_events(con: duckdb.DuckDBPyConnection) -> None:
@@ -175,33 +183,35 @@ def _agreed(column: str) -> str:
     return f"min({column})"
 
 
-def _label_map() -> str:
-    pairs = ", ".join(f"{sql_string(k)}: {sql_string(v)}" for k, v in LABEL_STATES.items())
-    return f"MAP {{{pairs}}}"
+def _label_state(label: str) -> str:
+    """The state a known vendor label means (LABEL_STATES), else NULL."""
+    cases = " ".join(f"WHEN {sql_string(k)} THEN {sql_string(v)}" for k, v in LABEL_STATES.items())
+    return f"CASE lower(trim({label})) {cases} END"
 
 
 def _build_conversations(con: duckdb.DuckDBPyConnection) -> None:
     states = _in_list(VENDOR_STATES)
     con.execute(f"""
-        CREATE TABLE conversations AS
-        WITH attrs AS (
+        CREATE TABLE conversation_attrs AS
             SELECT conversation_id,
                    {_agreed('customer_id')} AS customer_id,
                    {_agreed('channel')} AS channel,
                    {_agreed('vendor_label')} AS vendor_label,
                    coalesce(
                        min(lower(vendor_state)) FILTER (WHERE lower(vendor_state) IN {states}),
-                       min(map_extract({_label_map()}, lower(trim(vendor_label)))[1]))
-                       AS vendor_state,
+                       {_label_state(_agreed('vendor_label'))}) AS vendor_state,
                    coalesce(bool_or(is_preview), false) AS is_preview
             FROM stage_conversations
             WHERE conversation_id IS NOT NULL AND conversation_id <> ''
             GROUP BY 1
-        ),
-        event_only AS (  -- conversations known only from their events: empty attributes
-            SELECT DISTINCT conversation_id FROM events ANTI JOIN attrs USING (conversation_id)
-        )
-        SELECT * FROM attrs
+    """)
+    # Conversations known only from their events have empty attributes. A view: facts find
+    # them in their own pass over the events, without this one.
+    con.execute("""
+        CREATE VIEW conversations AS
+        SELECT * FROM conversation_attrs
         UNION ALL
-        SELECT conversation_id, NULL, NULL, NULL, NULL, false FROM event_only
+        SELECT conversation_id, NULL, NULL, NULL, NULL, false FROM (
+            SELECT DISTINCT conversation_id FROM events
+            ANTI JOIN conversation_attrs USING (conversation_id))
     """)
