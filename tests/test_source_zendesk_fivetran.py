@@ -153,7 +153,8 @@ def month_findings(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     for shape in ("api", "fivetran"):
         out = tmp_path_factory.mktemp(shape)
         result = run_cli(["audit", str(MONTH / shape), "--billed", str(MONTH / "billed.csv"),
-                          "--vendor", "intercom-fin", "--contract", "strict", "--out", str(out)])
+                          "--vendor", "zendesk-ai-agents", "--contract", "strict",
+                          "--period", "2026-10-01..2026-10-31", "--out", str(out)])
         assert result.exit_code == 1, result.output
         findings[shape] = (out / "findings.csv").read_text()
     return findings
@@ -178,5 +179,19 @@ def test_sample_month_findings_match_the_scenarios(month_findings: dict[str, str
     assert all("repeat_contact" in r for r in reasons["repeat_contact_first"])
     assert all("negative_feedback" in r for r in reasons["ai_rated_bad"])
     assert {"ai_pending", "escalated_messaging", "human_only"}.isdisjoint(reasons)
+
+
+def test_sample_month_zendesk_definition_reproduces_the_ai_only_tickets(
+        month_findings: dict[str, str]) -> None:
+    scenarios = {r["ticket_id"]: r["scenario"]
+                 for r in csv.DictReader((MONTH / "scenarios.csv").open())}
+    reproduced: dict[str, set[str]] = {}
+    for row in csv.DictReader(io.StringIO(month_findings["api"])):
+        if row["reasons"] != "duplicate_billing":
+            reproduced.setdefault(scenarios[row["conversation_id"]], set()).add(row["reproduced"])
+    # Zendesk's own definition: AI-handled email tickets are automated resolutions; tickets a
+    # human took over are not, so their billing is not reproduced either way.
+    assert reproduced["ai_resolved_email"] == {"true"}
+    assert reproduced["escalated_billed"] == {"false"}
 
 
