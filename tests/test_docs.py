@@ -13,6 +13,7 @@ from tests.conftest import REPO, run_cli
 
 def _commands() -> list[tuple[str, click.Command]]:
     import auditor.cli.audit  # noqa: F401
+    import auditor.cli.compare  # noqa: F401
     import auditor.cli.rules  # noqa: F401
     from auditor.cli import cli
 
@@ -51,3 +52,15 @@ def test_exit_codes_are_documented_where_users_look() -> None:
     readme = (REPO / "README.md").read_text()
     for code in ExitCode:
         assert f"| {int(code)} |" in readme
+
+
+def test_readme_lists_every_builtin_rule_set_with_its_price() -> None:
+    from auditor.rulesets import list_rulesets
+
+    readme = (REPO / "README.md").read_text()
+    table = readme.split("### Built-in definitions", 1)[1].split("\n\n", 2)[1]
+    rows = {line.split("|")[1].strip(" `"): line for line in table.splitlines()[2:]}
+    for ruleset in list_rulesets():
+        assert ruleset.id in rows, f"{ruleset.id} missing from the README's table"
+        price = f"${ruleset.unit_price:.2f}" if ruleset.unit_price is not None else None
+        assert price is None or price in rows[ruleset.id], ruleset.id
