@@ -12,7 +12,6 @@ DuckDB's JSON format) and builds SQL; DuckDB reads each file once and does all t
 
 from __future__ import annotations
 
-import gzip
 import json
 import re
 from typing import TYPE_CHECKING, NamedTuple
@@ -22,21 +21,21 @@ import duckdb
 from auditor.engine import sql_string
 from auditor.errors import InputError
 from auditor.sources import intercom_sql as sql
+from auditor.sources import json_files as files_json
 from auditor.sources.files import InputFile
+from auditor.sources.json_files import (
+    JSON_SUFFIXES, malformed_json_error, other_read_error,
+)
 
 if TYPE_CHECKING:  # options are accepted and ignored: nothing here needs them
     from auditor.sources import SourceOptions
 
 FORMAT = "intercom"
-HEAD_BYTES = 1 << 16
-JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")
 CONVERSATION_TYPES = ("conversation", "conversation.list")
 AIRBYTE_CONVERSATION_STREAMS = ("conversations", "conversation_parts")
 # Other source-intercom streams count as Intercom (for --format auto) by their object type.
 AIRBYTE_OBJECT_TYPES = ("activity_log", "admin", "company", "contact", "data_attribute",
                         "segment", "tag", "team", "ticket")
-# Above this size an invalid single-document file is reported without a line number.
-MAX_DIAGNOSE_BYTES = 256 << 20
 
 
 class Rule(NamedTuple):
@@ -182,7 +181,7 @@ def sniff(file: InputFile) -> bool:
     """JSON whose first record is a conversation, a conversation.list or an Airbyte record."""
     if file.data_suffix not in JSON_SUFFIXES:
         return False
-    record = _first_record(_head_text(file))
+    record = _first_record(files_json.head_text(file))
     return record is not None and _is_intercom(record)
 
 
@@ -201,10 +200,6 @@ def load(con: duckdb.DuckDBPyConnection, files: list[InputFile], *,
         for statement in sql.cleanup():
             con.execute(statement)
     return {file.display: counts.get(file.display, 0) for file in files}
-
-
-def _head_text(file: InputFile) -> str:
-    return file.head(HEAD_BYTES).decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
 
 
 def _first_record(text: str) -> dict | None:
@@ -231,30 +226,8 @@ def _is_intercom(record: dict) -> bool:
         isinstance(data, dict) and data.get("type") in AIRBYTE_OBJECT_TYPES)
 
 
-def _json_format(file: InputFile) -> tuple[str, str]:
-    """(DuckDB read_json format, how records are named) from the file head. Records of a .json
-    file are "record n" even when it holds one record per line (a minified API response)."""
-    if file.data_suffix != ".json":
-        return "newline_delimited", "line"
-    text = _head_text(file)
-    if text.startswith("["):
-        return "array", "record"
-    first_line, newline, _ = text.partition("\n")
-    if not newline or _is_json(first_line):
-        return "newline_delimited", "record"
-    return "unstructured", "record"  # a pretty-printed document
-
-
-def _is_json(text: str) -> bool:
-    try:
-        json.loads(text)
-    except ValueError:
-        return False
-    return True
-
-
 def _read_file(con: duckdb.DuckDBPyConnection, file_no: int, file: InputFile) -> None:
-    json_format, unit = _json_format(file)
+    json_format, unit = files_json.json_format(file)
     base = con.execute("SELECT count(*) FROM ic_raw").fetchone()[0]  # type: ignore[index]
     try:
         con.execute(sql.read_raw(file_no, str(file.path), json_format))
@@ -268,32 +241,14 @@ def _read_error(con: duckdb.DuckDBPyConnection, file: InputFile, json_format: st
                 exc: duckdb.Error) -> InputError:
     """DuckDB's reader error as one line naming the file, the line or record, and the problem."""
     message = str(exc).strip().splitlines()[0]
-    if malformed := re.search(r"Malformed JSON.*?: (.*?)\.?\s*$", message):
-        line = _bad_line(con, file, json_format)
-        return InputError(file.display, f"invalid JSON ({malformed.group(1)})",
-                          record=f"line {line}" if line else None)
+    if malformed := malformed_json_error(con, file, json_format, message):
+        return malformed
     if shape := re.search(r"JSON transform error.*?: (.*)$", message):
         number, field = _shape_problem(con, file, json_format)
         return InputError(file.display, f"unexpected JSON shape ({shape.group(1)})",
                           record=number, field=field,
                           hint="the field does not have the type Intercom's API documents")
-    detail = re.sub(r"^[\w ]*Error: ", "", message)
-    if isinstance(exc, duckdb.IOException):
-        return InputError(file.display, f"cannot be read ({detail})")
-    return InputError(file.display, f"cannot be read as Intercom JSON ({detail})")
-
-
-# Diagnosis runs only after a read failed, so it may read the file again.
-def _bad_line(con: duckdb.DuckDBPyConnection, file: InputFile, json_format: str) -> int | None:
-    """The first invalid line: per line in SQL for JSONL, by Python's parser for a document."""
-    if json_format != "newline_delimited":
-        return _document_error_line(file)
-    query = (f"SELECT min(n) FROM {_numbered_lines(str(file.path))} "
-             f"WHERE trim(coalesce(line, '')) <> '' AND NOT json_valid(line)")
-    try:
-        return con.execute(query).fetchone()[0]  # type: ignore[index]
-    except duckdb.Error:
-        return None
+    return other_read_error(file, exc, "Intercom JSON")
 
 
 def _shape_problem(con: duckdb.DuckDBPyConnection, file: InputFile,
@@ -305,29 +260,6 @@ def _shape_problem(con: duckdb.DuckDBPyConnection, file: InputFile,
     except duckdb.Error:
         return None, None
     return (f"{unit} {row[0]}", row[1] or None) if row else (None, None)
-
-
-def _document_error_line(file: InputFile) -> int | None:
-    """The line of the first JSON syntax error in a whole document, by Python's parser."""
-    if file.path.stat().st_size > MAX_DIAGNOSE_BYTES:
-        return None
-    opener = gzip.open if file.gzipped else open
-    try:
-        with opener(file.path, "rt", encoding="utf-8", errors="replace") as handle:
-            json.load(handle)
-    except json.JSONDecodeError as exc:
-        return exc.lineno
-    except (OSError, EOFError):
-        return None
-    return None
-
-
-def _numbered_lines(path: str) -> str:
-    """The file's lines as (n, line), for error diagnosis: JSON is not parsed here."""
-    reader = (f"read_csv({sql_string(path)}, columns = {{'line': 'VARCHAR'}}, "
-              f"delim = {sql_string(chr(31))}, quote = '', escape = '', header = false, "
-              f"auto_detect = false, max_line_size = {1 << 30})")
-    return f"(SELECT row_number() OVER () AS n, line FROM {reader})"
 
 
 def _shape_checks(shape: object, path: str, name: str) -> list[tuple[str, str]]:

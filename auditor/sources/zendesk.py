@@ -17,7 +17,6 @@ the same table). Python only reads file heads and headers to pick a reader.
 
 from __future__ import annotations
 
-import json
 import re
 
 import duckdb
@@ -28,13 +27,11 @@ from auditor.sources import zendesk_events_sql as events_sql
 from auditor.sources import zendesk_fivetran as fivetran
 from auditor.sources import zendesk_sql as sql
 from auditor.sources.files import InputFile
-# The Intercom adapter's JSON readers are format-neutral: the same file-shape detection and the
-# same diagnosis of invalid JSON (the first bad line) serve Zendesk files.
-from auditor.sources.intercom import _bad_line, _json_format
+from auditor.sources.json_files import (
+    JSON_SUFFIXES, first_record, head_text, json_format, malformed_json_error, other_read_error,
+)
 
 FORMAT = "zendesk"
-HEAD_BYTES = 1 << 16
-JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")
 # Airbyte source-zendesk-support streams (the audit reads five, the rest are quarantined).
 AIRBYTE_STREAMS = (*sql.AIRBYTE_STREAMS, "ticket_metric_events", "ticket_fields", "ticket_forms",
                    "groups", "group_memberships", "organizations", "organization_memberships",
@@ -50,8 +47,8 @@ PAGE_HINT = re.compile(r'"(%s)"\s*:\s*\[' % "|".join(sql.PAGE_KEYS))
 def sniff(file: InputFile) -> bool:
     """JSON whose first record is a Zendesk object, page or Airbyte record; or a Fivetran table."""
     if file.data_suffix in JSON_SUFFIXES:
-        text = file.head(HEAD_BYTES).decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
-        record = _first_record(text)
+        text = head_text(file)
+        record = first_record(text)
         if record is not None:
             return _is_zendesk(record)
         return text.startswith("{") and bool(PAGE_HINT.search(text))
@@ -73,16 +70,6 @@ def load(con: duckdb.DuckDBPyConnection, files: list[InputFile], *,
         for statement in [*sql.CLEANUP, *events_sql.CLEANUP]:
             con.execute(statement)
     return {file.display: counts.get(file.display, 0) for file in files}
-
-
-def _first_record(text: str) -> dict | None:
-    """The first JSON object in a file head (the first element of an array)."""
-    text = text[1:].lstrip() if text.startswith("[") else text
-    try:
-        value, _ = json.JSONDecoder().raw_decode(text)
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
 
 
 def _is_zendesk(record: dict) -> bool:
@@ -109,25 +96,19 @@ def _read_file(con: duckdb.DuckDBPyConnection, file_no: int, file: InputFile) ->
                              "table (" + ", ".join(fivetran.TABLES) + ") by file name or columns")
         fivetran.read(con, file_no, file, name)
         return
-    json_format, unit = _json_format(file)
+    file_format, unit = json_format(file)
     try:
-        con.execute(sql.json_items(file_no, str(file.path), json_format, file.display, unit))
+        con.execute(sql.json_items(file_no, str(file.path), file_format, file.display, unit))
     except duckdb.Error as exc:
-        raise _read_error(con, file, json_format, exc) from exc
+        raise _read_error(con, file, file_format, exc) from exc
     con.execute("INSERT INTO zd_files VALUES (?, ?, ?)", [file_no, file.display, unit])
 
 
 def _read_error(con: duckdb.DuckDBPyConnection, file: InputFile, json_format: str,
                 exc: duckdb.Error) -> InputError:
     message = str(exc).strip().splitlines()[0]
-    if malformed := re.search(r"Malformed JSON.*?: (.*?)\.?\s*$", message):
-        line = _bad_line(con, file, json_format)
-        return InputError(file.display, f"invalid JSON ({malformed.group(1)})",
-                          record=f"line {line}" if line else None)
-    detail = re.sub(r"^[\w ]*Error: ", "", message)
-    if isinstance(exc, duckdb.IOException):
-        return InputError(file.display, f"cannot be read ({detail})")
-    return InputError(file.display, f"cannot be read as Zendesk JSON ({detail})")
+    malformed = malformed_json_error(con, file, json_format, message)
+    return malformed or other_read_error(file, exc, "Zendesk JSON")
 
 
 def _check_files(con: duckdb.DuckDBPyConnection) -> None:
