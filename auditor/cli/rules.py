@@ -21,8 +21,9 @@ EXAMPLES_FAILED = ExitCode.DISPUTES_FOUND
 def rules() -> None:
     """List, inspect and check rule sets: the definitions of what a vendor may bill.
 
-    A rule set is a TOML file (see docs/rulesets.md). Built-in ones: intercom-fin
-    (Intercom's own count) and strict (the buyer's contract definition).
+    A rule set is a TOML file (see docs/rulesets.md). Built in: one per vendor's
+    documented billing unit (intercom-fin, zendesk-ai-agents, salesforce-agentforce, ...)
+    and strict, the buyer's contract definition; `auditor rules list` shows them all.
 
     \b
     Example:
@@ -82,7 +83,8 @@ def _header(ruleset: RuleSet) -> list[str]:
     return [f"{ruleset.title}",
             f"id: {ruleset.id}   version: {ruleset.version}   kind: {ruleset.kind}   "
             f"vendor: {ruleset.vendor}",
-            f"unit price: {_price(ruleset)}   billed labels: {labels}",
+            f"unit price: {_price(ruleset)}   units per counted conversation: "
+            f"{ruleset.units or '1'}   billed labels: {labels}",
             f"file: {ruleset.path}   sha256: {ruleset.sha256}",
             "", ruleset.description.strip()]
 
