@@ -195,3 +195,15 @@ def test_sample_month_zendesk_definition_reproduces_the_ai_only_tickets(
     assert reproduced["escalated_billed"] == {"false"}
 
 
+
+
+def test_sample_month_zendesk_labels_are_a_bill(tmp_path: Path) -> None:
+    """--billed-from-labels reads Zendesk's own AI agent status (automated_resolution)."""
+    labelled = [c for c in _canonical_tables(MONTH / "api")[1] if "automated_resolution" in c]
+    result = run_cli(["audit", str(MONTH / "api"), "--billed-from-labels",
+                      "--vendor", "zendesk-ai-agents", "--out", str(tmp_path)])
+    assert result.exit_code == 1, result.output
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["billed"]["source"] == "labels"
+    assert report["billed"]["items"] == len(labelled) > 0
+    assert report["billed"]["amount"] == round(1.50 * len(labelled), 2)
