@@ -121,3 +121,9 @@ def test_missing_file_and_unknown_format(tmp_path: Path, con: duckdb.DuckDBPyCon
     from auditor.errors import UsageError
     with pytest.raises(UsageError, match="did you mean 'intercom'"):
         load_sources(con, [str(tmp_path)], "intercon")
+
+
+def test_an_export_with_no_records_is_an_error(tmp_path: Path, con: duckdb.DuckDBPyConnection) -> None:
+    empty = write_events(tmp_path / "events.csv", [])
+    with pytest.raises(InputError, match="events.csv: holds no records"):
+        load_sources(con, [str(empty)], "canonical")

@@ -5,11 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from auditor import engine
 from auditor.sources import load_sources
 from tests import zendesk_builder as zd
 from tests.conftest import REPO, SHARED_SAMPLES, run_cli
@@ -207,3 +209,18 @@ def test_sample_month_zendesk_labels_are_a_bill(tmp_path: Path) -> None:
     assert report["billed"]["source"] == "labels"
     assert report["billed"]["items"] == len(labelled) > 0
     assert report["billed"]["amount"] == round(1.50 * len(labelled), 2)
+
+
+def test_an_empty_table_among_others_is_fine(tmp_path: Path) -> None:
+    """An account without chat exports a header-only ticket_chat table: not an error."""
+    folder = tmp_path / "fivetran"
+    shutil.copytree(MONTH / "fivetran", folder)
+    header = (folder / "ticket_chat.csv").read_text().splitlines()[0]
+    (folder / "ticket_chat.csv").write_text(header + "\n")
+    con = engine.connect()
+    try:
+        summary = load_sources(con, [str(folder)], "zendesk")
+    finally:
+        con.close()
+    empty = [i for i in summary.inputs if i.path.endswith("ticket_chat.csv")]
+    assert empty and empty[0].rows == 0 and summary.events > 0
