@@ -82,6 +82,9 @@ FACT_COLUMNS: tuple[Fact, ...] = (
     Fact("vendor_label", "VARCHAR", "The vendor's own resolution label, verbatim."),
     Fact("vendor_state", "VARCHAR", "vendor_label in the normalised vocabulary (see canonical schema)."),
     Fact("is_preview", "BOOLEAN", "Vendor preview or test traffic."),
+    Fact("ai_answered", "BOOLEAN",
+         "The vendor says its AI delivered an actual answer, not only a greeting (NULL: the "
+         "export does not say)."),
     Fact("n_events", "BIGINT", "Events in the conversation."),
     Fact("n_customer_messages", "BIGINT", "Customer-visible messages written by the customer."),
     Fact("n_ai_messages", "BIGINT", "Customer-visible messages sent by the AI agent."),
@@ -302,6 +305,7 @@ base AS (
         coalesce(c.customer_id, p.first_customer_actor_id) AS customer_id,
         coalesce(c.channel, p.first_channel) AS channel,
         c.vendor_label, c.vendor_state, coalesce(c.is_preview, false) AS is_preview,
+        c.ai_answered,
         coalesce(p.n_events, 0) AS n_events,
         coalesce(p.n_customer_messages, 0) AS n_customer_messages,
         coalesce(p.n_ai_messages, 0) AS n_ai_messages,

@@ -79,6 +79,9 @@ CONVERSATION_COLUMNS: tuple[Column, ...] = (
     Column("is_preview", "BOOLEAN", False,
            "Vendor preview or test traffic (Intercom ai_agent.source_type fin_preview / "
            "workflow_preview). Absent means false."),
+    Column("ai_answered", "BOOLEAN", False,
+           "The vendor says its AI delivered an actual answer (Intercom: ai_agent.last_answer_type "
+           "is set). false: it only greeted or asked; absent: the export does not say."),
 )
 
 # Columns every adapter writes into the staging tables besides the canonical ones, so a bad row

@@ -97,21 +97,24 @@ def test_events_of_each_fixture(con: duckdb.DuckDBPyConnection, fixture: str,
     assert events_of(con, conversation) == expected
 
 
-CONVERSATIONS = [  # (fixture, id, customer_id, channel, vendor_label, vendor_state, is_preview)
+CONVERSATIONS = [  # (fixture, id, customer_id, channel, vendor_label, vendor_state, is_preview,
+    #                 ai_answered)
     ("api-2.11-fin-took-over.json", "211001", "u-1", "conversation", "abandoned",
-     "negative_feedback", False),
-    ("api-2.11-operator.jsonl", "211002", "lead-5", "conversation", None, None, False),
-    ("api-2.14.jsonl", "214001", "u-3", "conversation", "routed_to_team", "escalated", False),
+     "negative_feedback", False, True),
+    ("api-2.11-operator.jsonl", "211002", "lead-5", "conversation", None, None, False, None),
+    ("api-2.14.jsonl", "214001", "u-3", "conversation", "routed_to_team", "escalated", False,
+     True),
     ("api-2.14.jsonl", "214002", "u-4", "conversation", "confirmed_resolution",
-     "confirmed_resolution", False),
-    ("api-2.16-list.json", "216001", "lead-9", "email", "escalated", "escalated", False),
+     "confirmed_resolution", False, True),
+    ("api-2.16-list.json", "216001", "lead-9", "email", "escalated", "escalated", False, True),
     ("api-2.16-list.json", "216002", "u-6", "messenger", "negative_feedback",
-     "negative_feedback", False),
+     "negative_feedback", False, True),
     ("api-2.16-list.json", "216003", "u-7", "zendesk_ticket", "procedure_handoff",
-     "procedure_handoff", False),
+     "procedure_handoff", False, True),
     ("api-preview.json", "700001", "u-8", "messenger", "confirmed_resolution",
-     "confirmed_resolution", True),
-    ("api-preview.json", "700002", "u-9", "conversation", None, None, True),
+     "confirmed_resolution", True, True),
+    # preview, Fin took part but delivered no answer (both ai_agent fields null)
+    ("api-preview.json", "700002", "u-9", "conversation", None, None, True, False),
 ]
 
 

@@ -53,7 +53,7 @@ def test_tickets_comments_and_users_map_roles_and_types(con: duckdb.DuckDBPyConn
                                    ("message", "customer"), ("note", "human_agent"),
                                    ("message", "human_agent")]
     assert con.execute("SELECT * FROM conversations").fetchall() == [
-        ("7", "501", "native_messaging", None, None, False)]
+        ("7", "501", "native_messaging", None, None, False, None)]
 
 
 def test_audits_alone_give_comments_status_assignments_handoff_and_rating(

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 import duckdb
 from pydantic import BaseModel
 
-from auditor.engine import connect
+from auditor.engine import STAGE_CONVERSATION_COLUMNS, connect
 from auditor.facts import build_facts
 from auditor.rulesets.expressions import Place
 from auditor.rulesets.loader import check_examples, with_params
@@ -132,13 +132,13 @@ def _stage(con: duckdb.DuckDBPyConnection, item: _Staged) -> None:
     con.executemany(f"INSERT INTO stage_events VALUES ({', '.join(['?'] * 13)})", events)
     conversations = [
         (item.prefix + c.id, c.customer_id and item.prefix + c.customer_id, c.channel,
-         c.vendor_state, c.vendor_state, c.is_preview, item.origin, f"conversations[{n + 1}]",
-         n + 1)
+         c.vendor_state, c.vendor_state, c.is_preview, c.ai_answered, item.origin,
+         f"conversations[{n + 1}]", n + 1)
         for n, c in enumerate(item.example.conversations)
     ]
     if conversations:
-        con.executemany(f"INSERT INTO stage_conversations VALUES ({', '.join(['?'] * 9)})",
-                        conversations)
+        slots = ", ".join(["?"] * len(STAGE_CONVERSATION_COLUMNS))
+        con.executemany(f"INSERT INTO stage_conversations VALUES ({slots})", conversations)
 
 
 def _stage_export_end(con: duckdb.DuckDBPyConnection, item: _Staged) -> None:

@@ -168,6 +168,7 @@ class ExampleConversation(Strict):
     is_preview: bool = False
     customer_id: str | None = None
     channel: str | None = None
+    ai_answered: bool | None = None
 
     @field_validator("vendor_state")
     @classmethod

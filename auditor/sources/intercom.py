@@ -85,6 +85,9 @@ MAPPING: tuple[Rule, ...] = (
     Rule("ai_agent.source_type", "fin_preview", "is_preview", "true"),
     Rule("ai_agent.source_type", "workflow_preview", "is_preview", "true"),
     Rule("ai_agent.source_type", _OTHER, "is_preview", "false"),
+    Rule("ai_agent.last_answer_type", _ANY, "ai_answered",
+         "true when it or resolution_state is set, else false",
+         "both are null when no answer was delivered; unknown without an ai_agent object"),
     # Who acted: the first event (the conversation's source message) ...
     Rule("source.delivered_as", "customer_initiated", "actor_role", "customer"),
     Rule("source.delivered_as", "admin_initiated", "actor_role", "human_agent"),

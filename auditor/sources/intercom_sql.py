@@ -40,7 +40,8 @@ CONVERSATION: dict = {
     "contacts": {"contacts": [{"id": "VARCHAR"}]},
     "channel": "JSON",
     "ai_agent_participated": "VARCHAR",
-    "ai_agent": {"source_type": "VARCHAR", "resolution_state": "VARCHAR", "rating": "VARCHAR",
+    "ai_agent": {"source_type": "VARCHAR", "resolution_state": "VARCHAR",
+                 "last_answer_type": "VARCHAR", "rating": "VARCHAR",
                  "rating_remark": "VARCHAR", "created_at": "VARCHAR", "updated_at": "VARCHAR"},
     "conversation_rating": {"rating": "VARCHAR", "remark": "VARCHAR", "created_at": "VARCHAR",
                             "contact": {"id": "VARCHAR"}},
@@ -254,6 +255,10 @@ SELECT id AS conversation_id, {customer_id(customer_types)} AS customer_id,
        conv_channel AS channel, ai_agent.resolution_state AS vendor_label,
        ic_vendor_state(ai_agent.resolution_state) AS vendor_state,
        ic_is_preview(ai_agent.source_type) AS is_preview,
+       -- Both are "null if no answer delivered" (a greeting is not an answer); either one set
+       -- means an answer (older exports may lack last_answer_type). No ai_agent: unknown.
+       CASE WHEN ai_agent IS NOT NULL THEN ai_agent.last_answer_type IS NOT NULL
+                OR ai_agent.resolution_state IS NOT NULL END AS ai_answered,
        source_file, label AS source_record, rec_ord AS source_ord
 FROM ic_records WHERE kind = 'conversation'
 """

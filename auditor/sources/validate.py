@@ -200,7 +200,8 @@ def _build_conversations(con: duckdb.DuckDBPyConnection) -> None:
                    coalesce(
                        min(lower(vendor_state)) FILTER (WHERE lower(vendor_state) IN {states}),
                        {_label_state(_agreed('vendor_label'))}) AS vendor_state,
-                   coalesce(bool_or(is_preview), false) AS is_preview
+                   coalesce(bool_or(is_preview), false) AS is_preview,
+                   bool_or(ai_answered) AS ai_answered
             FROM stage_conversations
             WHERE conversation_id IS NOT NULL AND conversation_id <> ''
             GROUP BY 1
@@ -211,7 +212,7 @@ def _build_conversations(con: duckdb.DuckDBPyConnection) -> None:
         CREATE VIEW conversations AS
         SELECT * FROM conversation_attrs
         UNION ALL
-        SELECT conversation_id, NULL, NULL, NULL, NULL, false FROM (
+        SELECT conversation_id, NULL, NULL, NULL, NULL, false, NULL FROM (
             SELECT DISTINCT conversation_id FROM events
             ANTI JOIN conversation_attrs USING (conversation_id))
     """)
