@@ -8,13 +8,14 @@ list has a `units` column), `conversation_id`, `billed_at` (TIMESTAMP, UTC, may 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import duckdb
 
 from auditor.engine import first_row, scalar, sql_string
-from auditor.errors import InputError, did_you_mean
-from auditor.sources import InputProvenance
+from auditor.errors import InputError, UsageError, did_you_mean
+from auditor.sources import InputProvenance, error_line
 from auditor.sources.files import expand_inputs
 
 BILLED_DDL = ("CREATE OR REPLACE TABLE billed (line BIGINT, unit BIGINT, conversation_id VARCHAR, "
@@ -36,13 +37,15 @@ def load_billed_csv(
     display: dict[Path, str] | None = None,
 ) -> InputProvenance:
     """Read a billed list; every line must have an id, a parseable billed_at and amount."""
+    if Path(path).is_dir():
+        raise UsageError(f"--billed {path} is a folder", "give the one CSV file of the bill")
     file = expand_inputs([path], display)[0]
     reader = f"read_csv({sql_string(str(file.path))}, all_varchar = true, header = true)"
     columns = _columns(con, file.display, reader)
     if id_column.lower() not in columns:
         raise InputError(file.display, f"no '{id_column}' column in the header",
                          hint=_id_hint(id_column, columns))
-    con.execute(f"""
+    _read_lines(con, file.display, f"""
         CREATE OR REPLACE TEMP TABLE billed_raw AS
         SELECT *, auditor_parse_ts(billed_at_raw) AS billed_at,
                try_cast(amount_raw AS DECIMAL(18, 4)) AS amount,
@@ -51,7 +54,7 @@ def load_billed_csv(
                      nullif(trim({_col(id_column, columns)}), '') AS conversation_id,
                      nullif(trim({_col('billed_at', columns)}), '') AS billed_at_raw,
                      nullif(trim(replace({_col('amount', columns)}, '$', '')), '') AS amount_raw,
-                     nullif(trim({_units_col(columns)}), '') AS units_raw
+                     nullif(trim({_units_col(columns, file.display)}), '') AS units_raw
               FROM {reader})
     """)
     _reject_bad_lines(con, file.display, id_column)
@@ -83,9 +86,22 @@ def _col(name: str, columns: dict[str, str]) -> str:
     return '"' + real.replace('"', '""') + '"' if real else "CAST(NULL AS VARCHAR)"
 
 
-def _units_col(columns: dict[str, str]) -> str:
-    return next((_col(name, columns) for name in UNITS_COLUMNS if name in columns),
-                "CAST(NULL AS VARCHAR)")
+def _read_lines(con: duckdb.DuckDBPyConnection, display: str, sql: str) -> None:
+    """Run the statement that reads the list; a row that breaks the CSV is the user's to fix."""
+    try:
+        con.execute(sql)
+    except duckdb.Error as exc:
+        first = re.sub(r"^[\w ]*Error: ", "", str(exc).strip().splitlines()[0])
+        raise InputError(display, f"cannot be read as CSV: {first}",
+                         record=error_line(str(exc))) from exc
+
+
+def _units_col(columns: dict[str, str], display: str) -> str:
+    present = [name for name in UNITS_COLUMNS if name in columns]
+    if len(present) > 1:
+        raise InputError(display, "has both a 'units' and a 'quantity' column",
+                         hint="keep the one that counts the billed units")
+    return _col(present[0], columns) if present else "CAST(NULL AS VARCHAR)"
 
 
 def _id_hint(id_column: str, columns: dict[str, str]) -> str:
@@ -99,7 +115,7 @@ def _id_hint(id_column: str, columns: dict[str, str]) -> str:
 LINE_CHECKS = (
     ("billed_at", "billed_at_raw IS NOT NULL AND billed_at IS NULL",
      "a timestamp (ISO 8601 or epoch seconds)"),
-    ("amount", "amount_raw IS NOT NULL AND amount IS NULL", "a number"),
+    ("amount", "amount_raw IS NOT NULL AND coalesce(amount < 0, true)", "an amount of 0 or more"),
     # Bounded: each unit becomes a row, and no conversation is billed 10,000 windows.
     ("units", "units_raw IS NOT NULL AND NOT (regexp_full_match(units_raw, '[0-9]{1,5}') "
               "AND try_cast(units_raw AS BIGINT) BETWEEN 1 AND 10000)",

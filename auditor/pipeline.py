@@ -21,7 +21,7 @@ from auditor.report.build import build_report
 from auditor.report.model import Report
 from auditor.report.write import QUARANTINE_ORDER, copy_table, write_outputs
 from auditor.schema import CONVERSATION_COLUMNS, EVENT_COLUMNS, column_names
-from auditor.rulesets import RuleSet, resolve_ruleset
+from auditor.rulesets import RuleSet, list_rulesets, resolve_ruleset
 from auditor.sources import IngestSummary, InputProvenance, SourceOptions, load_sources
 from auditor.verdicts import evaluate, fact_params, facts_used
 
@@ -142,9 +142,26 @@ def load_bill(con: duckdb.DuckDBPyConnection, request: AuditRequest,
             raise UsageError(f"rule set '{vendor.id}' names no billed_labels, so "
                              "--billed-from-labels has nothing to read")
         billing.billed_from_labels(con, "vendor_facts", list(vendor.billed_labels))
+        _reject_unbilled_labels(con, vendor)
     else:
         billing.empty_billed(con)
     return None
+
+
+def _reject_unbilled_labels(con: duckdb.DuckDBPyConnection, vendor: RuleSet) -> None:
+    """Labels in the export, none of them billed by this vendor's rule set: a wrong --vendor,
+    not an empty bill."""
+    if engine.scalar(con, "SELECT count(*) FROM billed"):
+        return
+    found = dict(con.execute("SELECT vendor_state, count(*) FROM vendor_facts WHERE "
+                             "vendor_state IS NOT NULL GROUP BY 1 ORDER BY 2 DESC").fetchall())
+    if not found:
+        return
+    fitting = [r.id for r in list_rulesets() if set(r.billed_labels) & found.keys()]
+    labels = ", ".join(f"{state} x{n:,}" for state, n in found.items())
+    raise UsageError(f"--billed-from-labels: no conversation carries a label '{vendor.id}' "
+                     f"bills ({', '.join(vendor.billed_labels)}); the export has {labels}",
+                     f"did you mean --vendor {' or '.join(fitting)}?" if fitting else None)
 
 
 def unit_price(vendor: RuleSet, request: AuditRequest) -> Decimal | None:

@@ -51,6 +51,8 @@ class Period(BaseModel):
                              "for example 2026-10-01..2026-10-31") from None
         if end < start:
             raise UsageError(f"--period '{text}' ends before it starts")
+        if start.year < 1970 or end.year > 2199:
+            raise UsageError(f"--period '{text}' is outside the years 1970-2199")
         return cls(start=start, end=end)
 
     def sql_contains(self, column: str) -> str:

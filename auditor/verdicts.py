@@ -15,6 +15,7 @@ import sqlglot
 from sqlglot import exp
 
 from auditor.engine import sql_string
+from auditor.errors import RuleSetError
 from auditor.facts import FACT_NAMES, FactParams
 from auditor.rulesets import loader
 from auditor.rulesets.expressions import CompiledRuleSet, compile_ruleset
@@ -50,9 +51,14 @@ def evaluate(con: duckdb.DuckDBPyConnection, ruleset: RuleSet, facts_table: str,
     `evidence_for` (a table with a conversation_id column), evidence is written only for those
     conversations: the billed ones are all a report shows.
     """
-    con.execute(f"CREATE OR REPLACE TABLE {_table(out_table)} AS "
-                + verdict_sql(ruleset, _table(facts_table), details=details,
-                              evidence_for=evidence_for))
+    sql = verdict_sql(ruleset, _table(facts_table), details=details, evidence_for=evidence_for)
+    try:
+        con.execute(f"CREATE OR REPLACE TABLE {_table(out_table)} AS {sql}")
+    except duckdb.Error as exc:  # e.g. a division by zero in one conversation's facts
+        problem = re.sub(r"^[\w ]*Error: ", "", str(exc).strip().splitlines()[0])
+        problem = problem.split(". Use TRY(", 1)[0]  # DuckDB's advice names SQL, not params
+        raise RuleSetError(ruleset.path, None, f"an expression failed on the data: {problem}",
+                           "guard divisions with nullif(x, 0) and casts with try_cast") from exc
 
 
 def verdict_sql(ruleset: RuleSet, facts_table: str, *, details: bool = True,

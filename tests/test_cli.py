@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import run_cli, write_csv
+from tests.conftest import REPO, run_cli, write_csv
 from tests.intercom_builder import conversation, write_jsonl
 
 ASK = (0, "customer", "comment", "Where is my refund?")
@@ -92,6 +92,9 @@ def test_ingest_writes_the_canonical_log(tmp_path: Path, export: Path) -> None:
     (["--billed-count", "3", "--period", "October"], "is not START..END"),
     (["--billed-count", "3", "--vendor", "intercom-fn"], "did you mean 'intercom-fin'"),
     (["--billed-count", "3", "--contract", "strikt"], "did you mean 'strict'"),
+    (["--billed-count", "3", "--period", "2026-10-01..9999-12-31"], "outside the years 1970-2199"),
+    (["--billed-count", "3", "--vendor", "gorgias-ai-agent", "--unit-price", "inf"],
+     "'inf' is not a price from 0 to 1,000,000"),
 ])
 def test_usage_errors_are_one_line(export: Path, args: list[str], expected: str) -> None:
     assert expected in _error(["audit", str(export), *args])
@@ -112,6 +115,48 @@ def test_broken_exports_are_input_errors(tmp_path: Path, content: str, expected:
     path = tmp_path / "export.jsonl"
     path.write_text(content)
     assert expected in _error(["audit", str(path), "--format", "intercom", "--billed-count", "1"])
+
+
+@pytest.mark.parametrize("header, row, expected", [
+    (["conversation_id", "amount"], ["good", "-1.50"],
+     "line 2, field 'amount': cannot parse '-1.50' as an amount of 0 or more"),
+    (["conversation_id", "units", "quantity"], ["good", "1", "3"],
+     "has both a 'units' and a 'quantity' column"),
+])
+def test_bill_problems_are_one_line(tmp_path: Path, export: Path, header: list[str],
+                                    row: list[str], expected: str) -> None:
+    assert expected in _error(["audit", str(export), "--billed", _bill(tmp_path, header, [row])])
+
+
+def test_a_ragged_row_deep_in_a_bill_names_its_line(tmp_path: Path, export: Path) -> None:
+    rows = [["good", "0.99"]] * 30_000 + [["good", "0.99", "extra"]]
+    message = _error(["audit", str(export), "--billed",
+                      _bill(tmp_path, ["conversation_id", "amount"], rows)])
+    assert "bill.csv, line 30002: cannot be read as CSV" in message
+
+
+def test_a_folder_is_not_a_bill(tmp_path: Path, export: Path) -> None:
+    assert "is a folder" in _error(["audit", str(export), "--billed", str(tmp_path)])
+
+
+def test_labels_of_another_vendor_name_the_rule_set_that_bills_them(
+        tmp_path: Path, export: Path) -> None:
+    message = _error(["audit", str(export), "--billed-from-labels", "--vendor", "zendesk-ai-agents"])
+    assert "no conversation carries a label 'zendesk-ai-agents' bills" in message
+    assert "did you mean --vendor intercom-fin" in message
+
+
+def test_an_expression_failing_on_the_data_names_the_rule_set(tmp_path: Path, export: Path) -> None:
+    ruleset = tmp_path / "ratio.toml"
+    ruleset.write_text((REPO / "rules" / "strict.toml").read_text().replace(
+        'kind = "contract"', 'kind = "contract"\nunits = "n_ai_messages // n_human_messages"'))
+    message = _error(["audit", str(export), "--billed-count", "1", "--contract", str(ruleset)])
+    assert "ratio.toml: an expression failed on the data: Division by zero" in message
+
+
+def test_ingest_into_a_missing_folder(tmp_path: Path, export: Path) -> None:
+    assert "cannot write" in _error(["ingest", str(export), "--out",
+                                     str(tmp_path / "nowhere" / "events.csv")])
 
 
 def test_missing_export_and_unknown_command() -> None:

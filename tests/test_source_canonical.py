@@ -127,3 +127,35 @@ def test_an_export_with_no_records_is_an_error(tmp_path: Path, con: duckdb.DuckD
     empty = write_events(tmp_path / "events.csv", [])
     with pytest.raises(InputError, match="events.csv: holds no records"):
         load_sources(con, [str(empty)], "canonical")
+
+
+@pytest.mark.parametrize("value", ["maybe", "2"])
+def test_a_true_false_attribute_that_is_neither(tmp_path: Path, value: str,
+                                                con: duckdb.DuckDBPyConnection) -> None:
+    events = write_events(tmp_path / "events.csv", GOOD)
+    conversations = write_csv(tmp_path / "conversations.csv", ["conversation_id", "ai_answered"],
+                              [["c1", "yes"], ["c2", value]])
+    with pytest.raises(InputError, match=rf"conversations.csv, line 3, field 'ai_answered': "
+                                         rf"cannot read '{value}' as true/false"):
+        load_sources(con, [str(events), str(conversations)], "canonical")
+
+
+@pytest.mark.parametrize("when", ["99999-10-01T00:01:00Z", "1969-12-31T23:59:59Z", "-1"])
+def test_dates_outside_the_plausible_range_are_quarantined(
+        tmp_path: Path, when: str, con: duckdb.DuckDBPyConnection) -> None:
+    rows = [*GOOD, ["c1", when, "ai_agent", "fin", "message", "late"]]
+    load_sources(con, [str(write_events(tmp_path / "e.csv", rows))], "canonical")
+    reasons = con.execute("SELECT field, reason FROM quarantine").fetchall()
+    assert len(reasons) == 1 and reasons[0][0] == "created_at"
+    assert "is outside the years 1970-2199" in reasons[0][1]
+
+
+def test_a_ragged_row_deep_in_an_event_log_is_an_input_error(
+        tmp_path: Path, con: duckdb.DuckDBPyConnection) -> None:
+    rows = [["c1", "2026-10-01T10:00:00Z", "customer", "u1", "message", "hi"]] * 30_000
+    path = write_events(tmp_path / "e.csv", rows)
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write("c1,2026-10-01T10:00:00Z,customer,u1,message,hi,,extra,more\n")
+    # DuckDB only finds it while reading, past the sniffed head; it names no line for this one.
+    with pytest.raises(InputError, match=r"e.csv(, line 30002)?: cannot be read"):
+        load_sources(con, [str(path)], "canonical")

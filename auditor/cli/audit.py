@@ -11,7 +11,7 @@ import click
 
 from auditor.cli import EXIT_CODES_HELP, cli
 from auditor.cli.render import echo_summary
-from auditor.errors import ExitCode
+from auditor.errors import ExitCode, UsageError
 from auditor.pipeline import AuditRequest, audit, ingest_only
 from auditor.reconcile import Period
 from auditor.report.model import Report
@@ -44,9 +44,9 @@ def _price(_: click.Context, __: click.Parameter, value: str | None) -> Decimal 
     try:
         price = Decimal(value.lstrip("$"))
     except InvalidOperation:
-        raise click.BadParameter(f"'{value}' is not a price such as 0.99") from None
-    if price < 0:
-        raise click.BadParameter("a price cannot be negative")
+        raise UsageError(f"--unit-price '{value}' is not a price such as 0.99") from None
+    if not price.is_finite() or not 0 <= price <= 1_000_000:
+        raise UsageError(f"--unit-price '{value}' is not a price from 0 to 1,000,000")
     return price
 
 

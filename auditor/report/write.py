@@ -50,4 +50,8 @@ def copy_table(con: duckdb.DuckDBPyConnection, query: str, path: Path) -> None:
     }.get(path.suffix.lower())
     if options is None:
         raise UsageError(f"cannot write {path}: use a .parquet, .csv or .jsonl file name")
-    con.execute(f"COPY ({query}) TO {sql_string(str(path))} ({options})")
+    try:
+        con.execute(f"COPY ({query}) TO {sql_string(str(path))} ({options})")
+    except duckdb.IOException as exc:
+        raise UsageError(f"cannot write {path}",
+                         "does its folder exist, and may you write there?") from exc

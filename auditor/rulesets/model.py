@@ -230,7 +230,7 @@ class RuleSet(Strict):
     # How many billing units a counted conversation is (an expression over facts and params);
     # absent means one per conversation.
     units: str | None = None
-    unit_price: float | None = Field(default=None, ge=0)
+    unit_price: float | None = Field(default=None, ge=0, le=1_000_000, allow_inf_nan=False)
     currency: str = "USD"
     billed_labels: list[str] = Field(default_factory=list)
     sources: list[SourceLink] = Field(default_factory=list)

@@ -16,11 +16,13 @@ validated `events` and `conversations` tables, shared by every format.
 from __future__ import annotations
 
 import importlib
+import re
 from types import ModuleType
 
 import duckdb
 from pydantic import BaseModel
 
+from auditor.engine import scalar
 from auditor.errors import InputError, UsageError, did_you_mean
 from auditor.sources.files import InputFile, expand_inputs
 from auditor.sources.validate import finish_ingest
@@ -79,6 +81,30 @@ def _reject_empty(files: list[InputFile], counts: dict[str, int]) -> None:
         raise InputError(files[0].display, "holds no records", hint="is it the right file?")
 
 
+def read_failure(files: list[InputFile], exc: duckdb.Error) -> InputError:
+    """DuckDB's reader error, late in a file, as one line naming the file and line."""
+    message = str(exc).strip()
+    named = [f for f in files if str(f.path) in message]
+    where = named[0].display if named else ", ".join(f.display for f in files)
+    first = re.sub(r"^[\w ]*Error: ", "", message.splitlines()[0])
+    return InputError(where, f"cannot be read: {first}", record=error_line(message))
+
+
+def error_line(message: str) -> str | None:
+    """'line N' of the file from a DuckDB reader error, if it names one."""
+    found = re.search(r"(?:CSV Error on Line:|in line) (\d+)", message)  # the file's line
+    return f"line {found.group(1)}" if found else None
+
+
+def _reject_no_conversations(con: duckdb.DuckDBPyConnection, files: list[InputFile]) -> None:
+    """Records were read, but none became an event or a conversation (users or tags alone)."""
+    if not scalar(con, "SELECT (SELECT count(*) FROM events) + "
+                       "(SELECT count(*) FROM conversation_attrs)"):
+        names = ", ".join(f.display for f in files)
+        raise InputError(names, "no conversations in the export (every record was quarantined "
+                         "or none is a conversation)", hint="are the tickets or events included?")
+
+
 def load_sources(
     con: duckdb.DuckDBPyConnection, paths: list[str], fmt: str = "auto",
     display: dict | None = None, options: SourceOptions | None = None,
@@ -96,12 +122,16 @@ def load_sources(
     for file in files:
         by_format.setdefault(fmt if fmt != "auto" else detect_format(file), []).append(file)
     provenance: list[InputProvenance] = []
-    for name, group in by_format.items():
-        counts = adapter(name).load(con, group, options=options or SourceOptions())
-        _reject_empty(group, counts)
-        provenance += [InputProvenance(path=f.display, sha256=f.sha256, format=name,
-                                       rows=counts.get(f.display, 0)) for f in group]
-    events, conversations, quarantined = finish_ingest(con, count_conversations)
+    try:
+        for name, group in by_format.items():
+            counts = adapter(name).load(con, group, options=options or SourceOptions())
+            _reject_empty(group, counts)
+            provenance += [InputProvenance(path=f.display, sha256=f.sha256, format=name,
+                                           rows=counts.get(f.display, 0)) for f in group]
+        events, conversations, quarantined = finish_ingest(con, count_conversations)
+    except duckdb.Error as exc:  # a reader that only fails deep in a file (a ragged CSV row)
+        raise read_failure(files, exc) from exc
+    _reject_no_conversations(con, files)
     provenance.sort(key=lambda p: p.path)
     return IngestSummary(
         records_read=sum(p.rows for p in provenance), events=events,

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from auditor.engine import (
-    STAGE_CONVERSATION_COLUMNS, STAGE_EVENT_COLUMNS, scalar, sql_string, stage_events_view,
+    STAGE_CONVERSATION_COLUMNS, STAGE_EVENT_COLUMNS, first_row, scalar, sql_string,
+    stage_events_view,
 )
 from auditor.errors import InputError
 from auditor.schema import CONVERSATION_COLUMNS, EVENT_COLUMNS, column_names, required_names
@@ -110,6 +111,7 @@ def _load_file(con: duckdb.DuckDBPyConnection, file: InputFile) -> int:
     # carry conversation attributes (staging them reads every event row once more).
     conversation_only = set(column_names(CONVERSATION_COLUMNS)) - set(column_names(EVENT_COLUMNS))
     if conversation_only & types.keys() or not is_event_log:  # lineage labels unused here
+        _check_booleans(con, file, reader, types, f"'{unit} ' || ({ordinal} + {offset - 1})")
         _stage_conversations(con, reader, types, lineage.replace(
             f"'{unit} ' || ({ordinal} + {offset - 1})", "CAST(NULL AS VARCHAR)"))
     # Without the row-number column a Parquet count comes from the file's metadata alone.
@@ -128,6 +130,21 @@ def _stage_events(con: duckdb.DuckDBPyConnection, reader: str, types: dict[str, 
     columns = [c.name for c in STAGE_EVENT_COLUMNS][:-3]
     select = ", ".join(f"{values[c]} AS {c}" for c in columns)
     stage_events_view(con, f"SELECT {select}, {lineage} FROM {reader}")
+
+
+def _check_booleans(con: duckdb.DuckDBPyConnection, file: InputFile, reader: str,
+                    types: dict[str, str], label: str) -> None:
+    """A conversation attribute that should be true/false and is not: the file's first one."""
+    for column in (c for c in STAGE_CONVERSATION_COLUMNS[:-3] if c.sql_type == "BOOLEAN"):
+        if column.name not in types:
+            continue
+        value = _value(column.name, types)
+        bad = first_row(con, f"SELECT record, v FROM (SELECT {label} AS record, {value} AS v "
+                             f"FROM {reader}) WHERE nullif(trim(v), '') IS NOT NULL "
+                             f"AND try_cast(v AS BOOLEAN) IS NULL LIMIT 1")
+        if bad:
+            raise InputError(file.display, f"cannot read '{bad[1]}' as true/false",
+                             record=bad[0], field=column.name)
 
 
 def _stage_conversations(con: duckdb.DuckDBPyConnection, reader: str, types: dict[str, str],

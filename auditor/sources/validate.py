@@ -31,6 +31,9 @@ CHECKS = f"""
     CASE
         WHEN conversation_id IS NULL OR conversation_id = '' THEN 'conversation_id'
         WHEN created_at IS NULL THEN 'created_at'
+        -- Beyond these, durations in hours overflow; and no helpdesk export has such dates.
+        WHEN created_at NOT BETWEEN TIMESTAMP '1970-01-01' AND TIMESTAMP '2200-01-01'
+            THEN 'created_at'
         WHEN role IS NULL THEN 'actor_role'
         WHEN kind IS NULL THEN 'event_type'
         WHEN rating_raw IS NOT NULL AND coalesce(try_cast(rating_raw AS DOUBLE) NOT IN
@@ -41,7 +44,10 @@ CHECKS = f"""
 REASON = f"""
     CASE problem_field
         WHEN 'conversation_id' THEN 'conversation_id is missing'
-        WHEN 'created_at' THEN CASE WHEN created_at_raw IS NULL OR trim(created_at_raw) = ''
+        WHEN 'created_at' THEN CASE
+            WHEN created_at IS NOT NULL THEN 'created_at ' || strftime(created_at, '%Y-%m-%d')
+                || ' is outside the years 1970-2199'
+            WHEN created_at_raw IS NULL OR trim(created_at_raw) = ''
             THEN 'created_at is missing'
             ELSE 'cannot parse ''' || created_at_raw || ''' as a timestamp '
                  || '(expected ISO 8601 or epoch seconds)' END
