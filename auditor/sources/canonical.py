@@ -134,17 +134,25 @@ def _stage_events(con: duckdb.DuckDBPyConnection, reader: str, types: dict[str, 
 
 def _check_booleans(con: duckdb.DuckDBPyConnection, file: InputFile, reader: str,
                     types: dict[str, str], label: str) -> None:
-    """A conversation attribute that should be true/false and is not: the file's first one."""
-    for column in (c for c in STAGE_CONVERSATION_COLUMNS[:-3] if c.sql_type == "BOOLEAN"):
-        if column.name not in types:
-            continue
-        value = _value(column.name, types)
-        bad = first_row(con, f"SELECT record, v FROM (SELECT {label} AS record, {value} AS v "
-                             f"FROM {reader}) WHERE nullif(trim(v), '') IS NOT NULL "
-                             f"AND try_cast(v AS BOOLEAN) IS NULL LIMIT 1")
-        if bad:
-            raise InputError(file.display, f"cannot read '{bad[1]}' as true/false",
-                             record=bad[0], field=column.name)
+    """A conversation attribute that should be true/false and is not: the file's first one.
+
+    Typed BOOLEAN columns (Parquet) cannot hold anything else, so only text columns are read,
+    all in one scan.
+    """
+    names = [c.name for c in STAGE_CONVERSATION_COLUMNS[:-3]
+             if c.sql_type == "BOOLEAN" and c.name in types and types[c.name] != "BOOLEAN"]
+    if not names:
+        return
+    values = ", ".join(f"{_value(n, types)} AS {n}" for n in names)
+    bad = {n: f"(nullif(trim({n}), '') IS NOT NULL AND try_cast({n} AS BOOLEAN) IS NULL)"
+           for n in names}
+    field = "CASE " + " ".join(f"WHEN {t} THEN {sql_string(n)}" for n, t in bad.items()) + " END"
+    value = "CASE " + " ".join(f"WHEN {t} THEN {n}" for n, t in bad.items()) + " END"
+    row = first_row(con, f"SELECT record, {field}, {value} FROM (SELECT {label} AS record, "
+                         f"{values} FROM {reader}) WHERE {' OR '.join(bad.values())} LIMIT 1")
+    if row:
+        raise InputError(file.display, f"cannot read '{row[2]}' as true/false", record=row[0],
+                         field=row[1])
 
 
 def _stage_conversations(con: duckdb.DuckDBPyConnection, reader: str, types: dict[str, str],
