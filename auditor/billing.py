@@ -8,14 +8,13 @@ list has a `units` column), `conversation_id`, `billed_at` (TIMESTAMP, UTC, may 
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import duckdb
 
-from auditor.engine import first_row, scalar, sql_string
+from auditor.engine import error_line, error_text, first_row, scalar, sql_string
 from auditor.errors import InputError, UsageError, did_you_mean
-from auditor.sources import InputProvenance, error_line
+from auditor.sources import InputProvenance
 from auditor.sources.files import expand_inputs
 
 BILLED_DDL = ("CREATE OR REPLACE TABLE billed (line BIGINT, unit BIGINT, conversation_id VARCHAR, "
@@ -91,9 +90,8 @@ def _read_lines(con: duckdb.DuckDBPyConnection, display: str, sql: str) -> None:
     try:
         con.execute(sql)
     except duckdb.Error as exc:
-        first = re.sub(r"^[\w ]*Error: ", "", str(exc).strip().splitlines()[0])
-        raise InputError(display, f"cannot be read as CSV: {first}",
-                         record=error_line(str(exc))) from exc
+        raise InputError(display, f"cannot be read as CSV: {error_text(exc)}",
+                         record=error_line(exc)) from exc
 
 
 def _units_col(columns: dict[str, str], display: str) -> str:

@@ -8,6 +8,7 @@ limit with spilling to a temporary directory (bounded memory on large inputs), a
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 
 import duckdb
@@ -107,6 +108,17 @@ def staged_events(con: duckdb.DuckDBPyConnection) -> str:
     columns = ", ".join(c.name for c in STAGE_EVENT_COLUMNS)
     parts = [f"SELECT {columns} FROM stage_events"] + [f"SELECT {columns} FROM {v}" for v in views]
     return "(" + " UNION ALL ".join(parts) + ")"
+
+
+def error_text(exc: BaseException) -> str:
+    """A DuckDB error as one line for a user: its first line, without the "Kind Error: " prefix."""
+    return re.sub(r"^[\w ]*Error: ", "", str(exc).strip().splitlines()[0])
+
+
+def error_line(exc: BaseException) -> str | None:
+    """'line N' of the file a DuckDB reader error names, if it names one."""
+    found = re.search(r"(?:CSV Error on Line:|in line) (\d+)", str(exc))  # the file's line
+    return f"line {found.group(1)}" if found else None
 
 
 def sql_string(value: str) -> str:

@@ -14,7 +14,7 @@ import duckdb
 import sqlglot
 from sqlglot import exp
 
-from auditor.engine import sql_string
+from auditor.engine import error_text, sql_string
 from auditor.errors import RuleSetError
 from auditor.facts import FACT_NAMES, FactParams
 from auditor.rulesets import loader
@@ -55,8 +55,7 @@ def evaluate(con: duckdb.DuckDBPyConnection, ruleset: RuleSet, facts_table: str,
     try:
         con.execute(f"CREATE OR REPLACE TABLE {_table(out_table)} AS {sql}")
     except duckdb.Error as exc:  # e.g. a division by zero in one conversation's facts
-        problem = re.sub(r"^[\w ]*Error: ", "", str(exc).strip().splitlines()[0])
-        problem = problem.split(". Use TRY(", 1)[0]  # DuckDB's advice names SQL, not params
+        problem = error_text(exc).split(". Use TRY(", 1)[0]  # DuckDB's advice names SQL, not params
         raise RuleSetError(ruleset.path, None, f"an expression failed on the data: {problem}",
                            "guard divisions with nullif(x, 0) and casts with try_cast") from exc
 

@@ -16,13 +16,12 @@ validated `events` and `conversations` tables, shared by every format.
 from __future__ import annotations
 
 import importlib
-import re
 from types import ModuleType
 
 import duckdb
 from pydantic import BaseModel
 
-from auditor.engine import scalar
+from auditor.engine import error_line, error_text, scalar
 from auditor.errors import InputError, UsageError, did_you_mean
 from auditor.sources.files import InputFile, expand_inputs
 from auditor.sources.validate import finish_ingest
@@ -83,17 +82,9 @@ def _reject_empty(files: list[InputFile], counts: dict[str, int]) -> None:
 
 def read_failure(files: list[InputFile], exc: duckdb.Error) -> InputError:
     """DuckDB's reader error, late in a file, as one line naming the file and line."""
-    message = str(exc).strip()
-    named = [f for f in files if str(f.path) in message]
+    named = [f for f in files if str(f.path) in str(exc)]
     where = named[0].display if named else ", ".join(f.display for f in files)
-    first = re.sub(r"^[\w ]*Error: ", "", message.splitlines()[0])
-    return InputError(where, f"cannot be read: {first}", record=error_line(message))
-
-
-def error_line(message: str) -> str | None:
-    """'line N' of the file from a DuckDB reader error, if it names one."""
-    found = re.search(r"(?:CSV Error on Line:|in line) (\d+)", message)  # the file's line
-    return f"line {found.group(1)}" if found else None
+    return InputError(where, f"cannot be read: {error_text(exc)}", record=error_line(exc))
 
 
 def _reject_no_conversations(con: duckdb.DuckDBPyConnection, files: list[InputFile]) -> None:

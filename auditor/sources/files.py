@@ -80,3 +80,10 @@ def expand_inputs(paths: list[str | Path], display: dict[Path, str] | None = Non
             except OSError as exc:
                 raise InputError(shown, f"cannot be read ({exc.strerror})") from exc
     return files
+
+
+def mapping_error(files: list[InputFile], exc: Exception) -> InputError:
+    """A value no mapping rule expected, as one line naming the inputs (never a traceback)."""
+    names = files[0].display + (f" (and {len(files) - 1} more)" if len(files) > 1 else "")
+    detail = str(exc).strip().splitlines()[0]
+    return InputError(names, f"cannot be mapped to events ({detail})")

@@ -12,7 +12,7 @@ import re
 
 import duckdb
 
-from auditor.engine import sql_string
+from auditor.engine import error_text, sql_string
 from auditor.errors import InputError
 from auditor.sources.files import InputFile
 
@@ -71,7 +71,7 @@ def malformed_json_error(con: duckdb.DuckDBPyConnection, file: InputFile, json_f
 
 def other_read_error(file: InputFile, exc: duckdb.Error, kind: str) -> InputError:
     """Any other reader error: the file cannot be read, or not as `kind` ("Zendesk JSON")."""
-    detail = re.sub(r"^[\w ]*Error: ", "", str(exc).strip().splitlines()[0])
+    detail = error_text(exc)
     if isinstance(exc, duckdb.IOException):
         return InputError(file.display, f"cannot be read ({detail})")
     return InputError(file.display, f"cannot be read as {kind} ({detail})")

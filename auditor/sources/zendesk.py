@@ -26,7 +26,7 @@ from auditor.sources import SourceOptions
 from auditor.sources import zendesk_events_sql as events_sql
 from auditor.sources import zendesk_fivetran as fivetran
 from auditor.sources import zendesk_sql as sql
-from auditor.sources.files import InputFile
+from auditor.sources.files import InputFile, mapping_error
 from auditor.sources.json_files import (
     JSON_SUFFIXES, first_record, head_text, json_format, malformed_json_error, other_read_error,
 )
@@ -140,7 +140,5 @@ def _map_records(con: duckdb.DuckDBPyConnection, files: list[InputFile]) -> dict
         for statement in mapped:
             con.execute(statement)
         return dict(con.execute(sql.COUNTS).fetchall())
-    except duckdb.Error as exc:  # a value no mapping rule expected; never a raw traceback
-        names = files[0].display + (f" (and {len(files) - 1} more)" if len(files) > 1 else "")
-        raise InputError(names, f"cannot be mapped to events "
-                                f"({str(exc).strip().splitlines()[0]})") from exc
+    except duckdb.Error as exc:
+        raise mapping_error(files, exc) from exc
