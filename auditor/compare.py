@@ -86,12 +86,13 @@ def compare(request: CompareRequest, out_dir: Path | None = None) -> Comparison:
         ingest = load_sources(con, request.exports, request.format,
                               options=SourceOptions(ai_agent_ids=request.ai_agent_ids))
         _judge_all(con, rulesets, request.period)
+        disagreements = _disagreements(con, rulesets)
         comparison = Comparison(
             period=str(request.period) if request.period else None,
             conversations=int(engine.scalar(con, "SELECT count(*) FROM in_scope") or 0),
-            rulesets=[_count(con, n, r) for n, r in enumerate(rulesets)],
-            counted_by_not_by=_matrix(con, rulesets),
-            disagreements=_disagreements(con, rulesets),
+            rulesets=_counts(con, rulesets),
+            counted_by_not_by=_matrix(rulesets, disagreements),
+            disagreements=disagreements,
             ingest=Ingest(records_read=ingest.records_read, events=ingest.events,
                           conversations=ingest.conversations, quarantined=ingest.quarantined),
             tool_version=__version__, inputs=ingest.inputs)
@@ -127,10 +128,15 @@ def _judge_all(con: duckdb.DuckDBPyConnection, rulesets: list[RuleSet],
     con.execute("CREATE TEMP TABLE verdicts_all AS " + " UNION ALL ".join(parts))
 
 
-def _count(con: duckdb.DuckDBPyConnection, n: int, ruleset: RuleSet) -> RuleSetCount:
-    rows = con.execute("SELECT count(*) FILTER (counted), coalesce(sum(units), 0) "
-                       "FROM verdicts_all WHERE r = ?", [n]).fetchall()
-    conversations, units = (int(v) for v in rows[0])
+def _counts(con: duckdb.DuckDBPyConnection, rulesets: list[RuleSet]) -> list[RuleSetCount]:
+    """Conversations, units and money of every rule set, from one pass over the verdicts."""
+    totals = {int(n): (int(c), int(u)) for n, c, u in con.execute(
+        "SELECT r, count(*) FILTER (counted), coalesce(sum(units), 0) FROM verdicts_all "
+        "GROUP BY r").fetchall()}
+    return [_count(r, *totals.get(n, (0, 0))) for n, r in enumerate(rulesets)]
+
+
+def _count(ruleset: RuleSet, conversations: int, units: int) -> RuleSetCount:
     price = Decimal(str(ruleset.unit_price)) if ruleset.unit_price is not None else None
     return RuleSetCount(
         id=ruleset.id, version=ruleset.version, sha256=ruleset.sha256, title=ruleset.title,
@@ -139,14 +145,14 @@ def _count(con: duckdb.DuckDBPyConnection, n: int, ruleset: RuleSet) -> RuleSetC
         amount=price * units if price is not None else None)
 
 
-def _matrix(con: duckdb.DuckDBPyConnection, rulesets: list[RuleSet]) -> dict[str, dict[str, int]]:
-    counts = {(int(a), int(b)): int(n) for a, b, n in con.execute("""
-        SELECT a.r, b.r, count(*) FROM verdicts_all a JOIN verdicts_all b
-            ON a.conversation_id = b.conversation_id AND a.counted AND NOT b.counted
-        GROUP BY ALL
-    """).fetchall()}
-    return {ra.id: {rb.id: counts.get((a, b), 0) for b, rb in enumerate(rulesets) if b != a}
-            for a, ra in enumerate(rulesets)}
+def _matrix(rulesets: list[RuleSet],
+            disagreements: list[Disagreement]) -> dict[str, dict[str, int]]:
+    """[A][B]: the disagreements' conversations summed over B's reasons (every conversation B
+    does not count has exactly one first reason), so no second self-join of the verdicts."""
+    matrix = {a.id: {b.id: 0 for b in rulesets if b.id != a.id} for a in rulesets}
+    for d in disagreements:
+        matrix[d.counted_by][d.not_counted_by] += d.conversations
+    return matrix
 
 
 def _disagreements(con: duckdb.DuckDBPyConnection,
