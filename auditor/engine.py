@@ -46,9 +46,33 @@ STAGE_CONVERSATION_COLUMNS: tuple[Column, ...] = CONVERSATION_COLUMNS + LINEAGE_
 
 QUARANTINE_COLUMNS: tuple[Column, ...] = (
     Column("source_file", "VARCHAR", True, "Input file."),
-    Column("source_record", "VARCHAR", True, "Line, record index or id inside the file."),
+    Column("source_record", "VARCHAR", True,
+           "Where in the file: 'line N' is the file's physical line, 'record N' counts records."),
+    Column("conversation_id", "VARCHAR", False,
+           "The conversation the record belongs to, whenever it can be read. That conversation "
+           "is not judged on the rest of its records: its billed lines are unverifiable "
+           "(quarantined_records)."),
     Column("field", "VARCHAR", False, "Field that failed, when one field is to blame."),
     Column("reason", "VARCHAR", True, "Why the record could not become an event."),
+)
+# Internal: a quarantined record that is a redundant copy of a kept one (a repeated event id)
+# leaves its conversation whole, so it does not make the conversation unverifiable.
+QUARANTINE_TABLE_COLUMNS: tuple[Column, ...] = QUARANTINE_COLUMNS + (
+    Column("redundant", "BOOLEAN", False, "A copy of a record that was kept."),
+)
+
+# Quarantine rows in file order: by file, then by the record's number, not its text.
+QUARANTINE_SORT_KEY = ("source_file, try_cast(regexp_extract(source_record, '([0-9]+)', 1) "
+                       "AS BIGINT), source_record, field")
+
+# Conversations the export has without (all) their messages: a list or search export, parts cut
+# off by an API cap, tickets without comments. Adapters add rows; such conversations are not
+# judged (incomplete_export).
+INCOMPLETE_COLUMNS: tuple[Column, ...] = (
+    Column("conversation_id", "VARCHAR", True, "The conversation."),
+    Column("source_file", "VARCHAR", True, "Input file it was read from."),
+    Column("source_record", "VARCHAR", False, "Where in that file."),
+    Column("detail", "VARCHAR", True, "What is missing, in a few words for the evidence."),
 )
 
 
@@ -75,7 +99,8 @@ def ddl(table: str, columns: tuple[Column, ...]) -> str:
 def create_staging_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(ddl("stage_events", STAGE_EVENT_COLUMNS))
     con.execute(ddl("stage_conversations", STAGE_CONVERSATION_COLUMNS))
-    con.execute(ddl("quarantine", QUARANTINE_COLUMNS))
+    con.execute(ddl("quarantine", QUARANTINE_TABLE_COLUMNS))
+    con.execute(ddl("incomplete_conversations", INCOMPLETE_COLUMNS))
     con.execute("CREATE TABLE staged_event_views (name VARCHAR)")
     # Files whose staged rows leave source_record empty: it is '<unit> <source_ord + shift>',
     # built only for the few rows a message needs (building it per row is a real cost).

@@ -19,7 +19,7 @@ from auditor.facts import build_facts
 from auditor.reconcile import Period, build_findings
 from auditor.report.build import build_report
 from auditor.report.model import Report
-from auditor.report.write import QUARANTINE_ORDER, copy_table, write_outputs
+from auditor.report.write import QUARANTINE_QUERY, copy_table, write_outputs
 from auditor.schema import CONVERSATION_COLUMNS, EVENT_COLUMNS, column_names
 from auditor.rulesets import RuleSet, list_rulesets, resolve_ruleset
 from auditor.sources import IngestSummary, InputProvenance, SourceOptions, load_sources
@@ -88,7 +88,7 @@ def audit(request: AuditRequest, out_dir: Path | None = None,
         judge(con, vendor, contract)
         stage("facts and verdicts computed")
         price = unit_price(vendor, request)
-        build_findings(con, request.period, price, contract)
+        build_findings(con, request.period, price, contract, vendor)
         stage("billed lines reconciled")
         report = build_report(con, request, vendor, contract, ingest, billed_input, price)
         if out_dir is not None:
@@ -126,9 +126,9 @@ def build_facts_for(con: duckdb.DuckDBPyConnection, rulesets: list[RuleSet],
 
 
 def judge(con: duckdb.DuckDBPyConnection, vendor: RuleSet, contract: RuleSet) -> None:
-    """Each rule set's verdicts. Only the contract's evidence reaches the findings, and only
-    for billed conversations; for the vendor the verdict is enough."""
-    evaluate(con, vendor, "vendor_facts", "vendor_verdicts", details=False)
+    """Each rule set's verdicts, with evidence only for billed conversations: all a report
+    shows (the vendor's evidence backs `not_vendor_resolution`)."""
+    evaluate(con, vendor, "vendor_facts", "vendor_verdicts", evidence_for="billed")
     evaluate(con, contract, "contract_facts", "contract_verdicts", evidence_for="billed")
 
 
@@ -187,8 +187,7 @@ def ingest_only(paths: list[str], fmt: str, out: Path,
                         "ORDER BY conversation_id, created_at, event_id", out)
         copy_table(con, f"SELECT {conversations} FROM conversations ORDER BY conversation_id",
                    out.with_name(f"{out.stem}.conversations{out.suffix}"))
-        copy_table(con, f"SELECT * FROM quarantine ORDER BY {QUARANTINE_ORDER}",
-                   out.with_name(f"{out.stem}.quarantine.csv"))
+        copy_table(con, QUARANTINE_QUERY, out.with_name(f"{out.stem}.quarantine.csv"))
         return summary
     finally:
         con.close()

@@ -3,13 +3,22 @@
 Each billed unit (a line, or one unit of a line with several) gets exactly one status:
 - `disputed` when a billing-level reason applies or, for a unit the contract could count, when
   the contract rule set does not count the conversation (its reason codes, in rule order).
-  Billing-level reasons: `outside_period`, and billing a conversation for more units than the
-  contract gives it: `duplicate_billing` when the contract counts one unit per conversation,
-  `excess_units` when its unit is something else (24-hour windows, sessions);
-- `unverifiable` when the conversation is not in the export (`not_in_export`);
+  Billing-level reasons: `outside_period`; billing a conversation for more units than the
+  contract gives it (`duplicate_billing` when the contract counts one unit per conversation,
+  `excess_units` when its unit is something else: 24-hour windows, sessions); and
+  `not_vendor_resolution`, a unit the vendor's own definition does not count either;
+- `unverifiable` when the data cannot support a verdict: the conversation is not in the export
+  (`not_in_export`), the export has it without its messages (`incomplete_export`), some of its
+  records were quarantined (`quarantined_records`), or the only criteria that apply are
+  `undecided` ones (their codes);
 - `confirmed` otherwise.
 A conversation's units are taken in invoice order: with 2 units allowed, its first two billed
-units can be confirmed and any later one is disputed.
+units can be confirmed and any later one is disputed. Bill-only reasons (a repeated line, a date
+outside the period) still dispute a line whose conversation cannot be judged.
+
+`reproduced` says whether the vendor's own definition counts the unit in the period (the AI's
+last message inside it): NULL when that cannot be told (the conversation cannot be judged, or
+the vendor's verdict is undecided). The report's reproduction figures are sums of this column.
 """
 
 from __future__ import annotations
@@ -20,18 +29,23 @@ from decimal import Decimal
 import duckdb
 from pydantic import BaseModel
 
-from auditor.engine import sql_string
+from auditor.engine import scalar, sql_string
 from auditor.errors import UsageError
 from auditor.rulesets import RuleSet
+from auditor.sources.validate import UNJUDGEABLE_REASONS
 
 BILLING_REASONS: dict[str, str] = {
     "duplicate_billing": "The same conversation is billed more than once; later lines are disputed.",
     "excess_units": "The conversation is billed more units (windows, sessions) than the contract "
                     "counts for it; the units beyond are disputed.",
     "outside_period": "Billed at a time outside the invoice period.",
+    "not_vendor_resolution": "Not a billable unit even by the vendor's own published definition.",
     "not_in_export": "The conversation is not in the export, so it cannot be checked.",
+    **UNJUDGEABLE_REASONS,
     "not_reproduced": "Count-only invoice: billed beyond what the vendor's own definition counts.",
 }
+# Billing-level dispute reasons, in the order a line lists them (before the contract's codes).
+DISPUTE_ORDER = ("duplicate_billing", "excess_units", "outside_period", "not_vendor_resolution")
 
 
 class Period(BaseModel):
@@ -70,17 +84,27 @@ def excess_reason(contract: RuleSet) -> str:
 
 
 def build_findings(con: duckdb.DuckDBPyConnection, period: Period | None,
-                   unit_price: Decimal | None, contract: RuleSet) -> None:
-    """Create `findings` from `billed`, `contract_verdicts` and `vendor_verdicts`."""
-    outside = f"NOT {period.sql_contains('b.billed_at')}" if period else "false"
+                   unit_price: Decimal | None, contract: RuleSet, vendor: RuleSet) -> None:
+    """Create `findings` from `billed`, the verdicts, `vendor_facts` and `unjudgeable`."""
     price = f"CAST({unit_price} AS DECIMAL(18, 4))" if unit_price is not None else "NULL"
     label = sql_string(str(period)) if period else "''"
     code = excess_reason(contract)
     excess_evidence = ("'already billed on line ' || first_line" if code == "duplicate_billing"
                        else f"'billed ' || {sql_string(contract.billing_unit)} || ' ' || unit_no "
                             "|| ' of this conversation; the contract counts ' || allowed_units")
-    con.execute(FINDINGS_SQL.format(outside=outside, price=price, period=label,
-                                    excess_code=sql_string(code), excess_evidence=excess_evidence))
+    # Without the conversation's verdict, only a repeated line of a one-per-conversation
+    # contract is a duplicate for certain.
+    unjudged_duplicate = "b.unit_no > 1" if code == "duplicate_billing" else "false"
+    vendor_unit = sql_string(vendor.billing_unit)
+    con.execute(FINDINGS_SQL.format(
+        outside=f"NOT {period.sql_contains('b.billed_at')}" if period else "false",
+        vendor_in_period=period.sql_contains("f.last_ai_message_at") if period else "true",
+        price=price, period=label, excess_code=sql_string(code),
+        excess_evidence=excess_evidence, unjudged_duplicate=unjudged_duplicate,
+        vendor_evidence=(f"{sql_string(vendor.id + ' does not count it: ')} || CASE WHEN "
+                         f"vendor_counted THEN {sql_string(vendor.billing_unit)} || ' ' || unit_no"
+                         f" || ' billed; the vendor''s definition counts ' || vendor_units "
+                         f"|| ' ' || {vendor_unit} || 's' ELSE vendor_evidence END")))
 
 
 FINDINGS_SQL = """
@@ -95,68 +119,95 @@ judged AS (
     SELECT b.line, b.unit, b.conversation_id, b.billed_at, b.first_line, b.unit_no,
         coalesce(b.amount, {price}) AS amount,
         c.conversation_id IS NOT NULL AS in_export,
+        u.conversation_id IS NOT NULL AS unjudgeable,
+        c.conversation_id IS NOT NULL AND u.conversation_id IS NULL AS judgeable,
+        u.reasons AS unjudgeable_reasons, u.evidence AS unjudgeable_evidence,
         coalesce(c.units, 0) AS allowed_units,
         -- Units beyond the contract's (at least the first, which carries its reasons).
-        b.unit_no > greatest(coalesce(c.units, 0), 1) AS is_duplicate,
+        CASE WHEN u.conversation_id IS NOT NULL THEN {unjudged_duplicate}
+             ELSE b.unit_no > greatest(coalesce(c.units, 0), 1) END AS is_duplicate,
         coalesce(b.billed_at IS NOT NULL AND {outside}, false) AS is_outside,
-        c.counted AS contract_counted, c.reasons AS contract_reasons,
+        c.decided AS contract_decided, c.reasons AS contract_reasons,
         c.evidence AS contract_evidence,
-        b.unit_no <= coalesce(v.units, 0) AS reproduced
+        v.counted AS vendor_counted, coalesce(v.units, 0) AS vendor_units,
+        b.unit_no <= coalesce(v.units, 0) AS vendor_counts_unit,
+        v.decided AS vendor_decided, v.evidence AS vendor_evidence,
+        coalesce({vendor_in_period}, false) AS vendor_in_period
     FROM b
     LEFT JOIN contract_verdicts c USING (conversation_id)
     LEFT JOIN vendor_verdicts v USING (conversation_id)
+    LEFT JOIN vendor_facts f USING (conversation_id)
+    LEFT JOIN unjudgeable u USING (conversation_id)
+),
+classified AS (
+    SELECT *,
+        judgeable AND NOT is_duplicate AND NOT vendor_counts_unit AND vendor_decided
+            AS not_vendor_resolution,
+        judgeable AND NOT is_duplicate AS contract_applies
+    FROM judged
 ),
 reasoned AS (
     SELECT *,
         list_concat(
             CASE WHEN is_duplicate THEN [{excess_code}] ELSE [] END,
             CASE WHEN is_outside THEN ['outside_period'] ELSE [] END,
-            CASE WHEN in_export AND NOT is_duplicate THEN contract_reasons ELSE [] END
-        ) AS dispute_reasons
-    FROM judged
+            CASE WHEN not_vendor_resolution THEN ['not_vendor_resolution'] ELSE [] END,
+            CASE WHEN contract_applies AND contract_decided THEN contract_reasons ELSE [] END
+        ) AS dispute_reasons,
+        CASE WHEN NOT in_export AND NOT unjudgeable THEN ['not_in_export']
+             WHEN unjudgeable THEN unjudgeable_reasons
+             WHEN contract_applies AND NOT contract_decided THEN contract_reasons
+             ELSE [] END AS unverifiable_reasons
+    FROM classified
 )
 SELECT line, unit, conversation_id, billed_at, amount,
     CASE WHEN len(dispute_reasons) > 0 THEN 'disputed'
-         WHEN NOT in_export THEN 'unverifiable'
+         WHEN len(unverifiable_reasons) > 0 THEN 'unverifiable'
          ELSE 'confirmed' END AS status,
     CASE WHEN len(dispute_reasons) > 0 THEN dispute_reasons
-         WHEN NOT in_export THEN ['not_in_export']
-         ELSE [] END AS reasons,
-    reproduced,
+         ELSE unverifiable_reasons END AS reasons,
+    CASE WHEN NOT judgeable THEN NULL
+         WHEN vendor_counts_unit AND vendor_in_period THEN true
+         WHEN NOT vendor_decided THEN NULL
+         ELSE false END AS reproduced,
     concat_ws('; ',
         CASE WHEN is_duplicate THEN {excess_evidence} END,
         CASE WHEN is_outside THEN 'billed ' || strftime(billed_at, '%Y-%m-%d %H:%M UTC')
             || ', outside the period ' || {period} END,
-        CASE WHEN NOT in_export THEN 'conversation not found in the export' END,
-        CASE WHEN in_export AND NOT is_duplicate THEN contract_evidence END
+        CASE WHEN NOT in_export AND NOT unjudgeable
+             THEN 'conversation not found in the export' END,
+        CASE WHEN unjudgeable THEN 'cannot be judged: ' || unjudgeable_evidence END,
+        CASE WHEN not_vendor_resolution THEN {vendor_evidence} END,
+        CASE WHEN contract_applies THEN contract_evidence END
     ) AS evidence
 FROM reasoned
 """  # no ORDER BY: every reader of findings orders by line itself
 
 
 def build_reproduction(con: duckdb.DuckDBPyConnection, period: Period | None) -> dict[str, int]:
-    """The vendor rule set's units on the export against the billed units, per conversation.
+    """The vendor rule set's units on the export against the billed units.
 
-    matched + billed_not_reproduced = billed units; matched + reproduced_not_billed = count.
+    Sums of findings' `reproduced` column, so report and findings always agree:
+    matched + billed_not_reproduced + billed_undetermined = billed units;
+    matched + reproduced_not_billed = count (the vendor's units in the period, over the
+    conversations that can be judged).
     """
     in_period = period.sql_contains("f.last_ai_message_at") if period else "true"
-    row = con.execute(f"""
-        WITH reproduced AS (
-            SELECT v.conversation_id, v.units FROM vendor_verdicts v
-            JOIN vendor_facts f USING (conversation_id) WHERE v.counted AND {in_period}
-        ),
-        billed_units AS (SELECT conversation_id, count(*) AS units FROM billed GROUP BY 1),
-        both_sides AS (
-            SELECT coalesce(b.units, 0) AS billed, coalesce(r.units, 0) AS reproduced
-            FROM billed_units b FULL JOIN reproduced r USING (conversation_id)
-        )
-        SELECT coalesce(sum(reproduced), 0), coalesce(sum(least(billed, reproduced)), 0),
-               coalesce(sum(billed - least(billed, reproduced)), 0),
-               coalesce(sum(reproduced - least(billed, reproduced)), 0)
-        FROM both_sides
+    count = int(scalar(con, f"""
+        SELECT coalesce(sum(v.units), 0) FROM vendor_verdicts v
+        JOIN vendor_facts f USING (conversation_id)
+        ANTI JOIN unjudgeable u USING (conversation_id)
+        WHERE v.counted AND {in_period}
+    """) or 0)
+    matched, not_reproduced, undetermined = con.execute("""
+        SELECT count(*) FILTER (WHERE reproduced), count(*) FILTER (WHERE NOT reproduced),
+               count(*) FILTER (WHERE reproduced IS NULL)
+        FROM findings
     """).fetchall()[0]
-    keys = ("count", "matched", "billed_not_reproduced", "reproduced_not_billed")
-    return dict(zip(keys, (int(v) for v in row)))
+    return {"count": count, "matched": int(matched),
+            "billed_not_reproduced": int(not_reproduced),
+            "billed_undetermined": int(undetermined),
+            "reproduced_not_billed": count - int(matched)}
 
 
 def status_totals(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, Decimal]]:
@@ -204,6 +255,7 @@ def count_only_breakdown(con: duckdb.DuckDBPyConnection, period: Period | None,
                     ELSE c.reasons[1] END AS reason
         FROM vendor_verdicts v JOIN vendor_facts f USING (conversation_id)
         JOIN contract_verdicts c USING (conversation_id)
+        ANTI JOIN unjudgeable u USING (conversation_id)
         WHERE v.counted AND {in_period}
     """)
     vendor, accepted = con.execute("SELECT coalesce(sum(vendor_units), 0), "

@@ -28,6 +28,9 @@ VERDICT_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("units", "BIGINT",
      "Billing units of a counted conversation (the rule set's `units`, at least 1; 1 when it "
      "has none); 0 when not counted."),
+    ("decided", "BOOLEAN",
+     "False when the only criteria that apply are `undecided` ones (the data cannot tell yet, "
+     "e.g. the vendor's waiting time had not passed when the export ends); true otherwise."),
     ("reasons", "VARCHAR[]",
      "Codes of the criteria that apply, in rule-set order; empty if counted."),
     ("evidence", "VARCHAR",
@@ -74,6 +77,7 @@ def verdict_sql(ruleset: RuleSet, facts_table: str, *, details: bool = True,
     return (f"WITH applies AS (SELECT *, {', '.join(applies)} FROM {_table(facts_table)})\n"
             f"SELECT conversation_id, {_counted(compiled)} AS counted,\n"
             f"    {_units(compiled)} AS units,\n"
+            f"    {_decided(compiled)} AS decided,\n"
             f"    {reasons} AS reasons,\n"
             f"    {sentence} AS evidence\n"
             f"FROM applies")
@@ -81,6 +85,12 @@ def verdict_sql(ruleset: RuleSet, facts_table: str, *, details: bool = True,
 
 def _counted(compiled: CompiledRuleSet) -> str:
     return "NOT (" + " OR ".join(f"applies_{n}" for n in range(len(compiled.criteria))) + ")"
+
+
+def _decided(compiled: CompiledRuleSet) -> str:
+    """Counted, or turned away by at least one criterion that is not `undecided`."""
+    decisive = [f"applies_{n}" for n, c in enumerate(compiled.criteria) if not c.undecided]
+    return f"({_counted(compiled)} OR {' OR '.join(decisive) or 'false'})"
 
 
 def _units(compiled: CompiledRuleSet) -> str:

@@ -74,7 +74,7 @@ def test_list_shows_a_table_of_rule_sets() -> None:
     lines = result.output.splitlines()
     assert lines[0].split() == ["id", "version", "kind", "vendor", "unit", "price", "title"]
     fin = next(line for line in lines if line.startswith("intercom-fin"))
-    assert "1.1.0" in fin and "vendor" in fin and "Intercom" in fin and "0.99 USD" in fin
+    assert "1.1.1" in fin and "vendor" in fin and "Intercom" in fin and "0.99 USD" in fin
     strict = next(line for line in lines if line.startswith("strict"))
     assert "contract" in strict and " - " in strict
 

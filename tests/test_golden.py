@@ -8,6 +8,7 @@ the diff of tests/golden/.
 from __future__ import annotations
 
 import csv
+import json
 import os
 from pathlib import Path
 
@@ -68,3 +69,24 @@ def test_every_billed_line_matches_the_ground_truth(demo_out: Path) -> None:
             assert row["status"] == status and required <= reasons, (scenario[cid], row)
         seen.add(cid)
     assert len(findings) == 1821
+
+
+def test_report_figures_are_sums_of_the_findings(demo_out: Path) -> None:
+    """report.json's statuses, reasons and reproduction, recomputed from findings.parquet."""
+    import duckdb
+
+    report = json.loads((demo_out / "report.json").read_text())
+    findings = f"read_parquet('{demo_out / 'findings.parquet'}')"
+    rows = duckdb.sql(f"SELECT status, count(*), sum(amount) FROM {findings} GROUP BY 1").fetchall()
+    for status, items, amount in rows:
+        assert (report[status]["items"], report[status]["amount"]) == (items, float(amount))
+    (matched, not_reproduced, undetermined), = duckdb.sql(
+        f"SELECT count(*) FILTER (reproduced), count(*) FILTER (NOT reproduced), "
+        f"count(*) FILTER (reproduced IS NULL) FROM {findings}").fetchall()
+    r = report["reproduction"]
+    assert (r["matched"], r["billed_not_reproduced"], r["billed_undetermined"]) == \
+        (matched, not_reproduced, undetermined)
+    assert r["matched"] + r["reproduced_not_billed"] == r["count"]
+    primary = dict(duckdb.sql(f"SELECT split_part(reasons, ';', 1), count(*) FROM {findings} "
+                              "WHERE status = 'disputed' GROUP BY 1").fetchall())
+    assert report["disputed"]["by_primary_reason"] == primary

@@ -331,15 +331,31 @@ def test_evaluate_one_row_per_conversation_null_safe() -> None:
     evaluate(con, ruleset_from_text(MINIMAL), "facts", "verdicts")
     rows = con.execute("SELECT * FROM verdicts ORDER BY conversation_id").fetchall()
     assert rows == [
-        ("a", True, 1, [], "none of the criteria apply"),
-        ("b", False, 0, ["human_takeover", "negative_feedback"],
+        ("a", True, 1, True, [], "none of the criteria apply"),
+        ("b", False, 0, True, ["human_takeover", "negative_feedback"],
          "human replied 2026-10-04 10:12 UTC; lowest rating 1"),
-        ("c", True, 1, [], "none of the criteria apply"),
+        ("c", True, 1, True, [], "none of the criteria apply"),
     ]
     described = con.execute("SELECT column_name, column_type FROM (DESCRIBE verdicts)")
     types_ = dict(described.fetchall())
     assert types_ == {"conversation_id": "VARCHAR", "counted": "BOOLEAN", "units": "BIGINT",
-                      "reasons": "VARCHAR[]", "evidence": "VARCHAR"}
+                      "decided": "BOOLEAN", "reasons": "VARCHAR[]", "evidence": "VARCHAR"}
+
+
+def test_a_verdict_turned_away_only_by_undecided_criteria_is_not_decided() -> None:
+    con = duckdb.connect()
+    facts_table(con, [
+        {"conversation_id": "a", "has_human_message": False, "min_rating": 1},  # undecided only
+        {"conversation_id": "b", "has_human_message": True, "min_rating": 1},  # and a decisive one
+        {"conversation_id": "c", "has_human_message": False, "min_rating": 5},  # counted
+    ])
+    pending = MINIMAL.replace('code = "negative_feedback"', 'code = "pending"\nundecided = true')
+    evaluate(con, ruleset_from_text(pending), "facts", "verdicts")
+    rows = con.execute("SELECT conversation_id, counted, decided, reasons FROM verdicts "
+                       "ORDER BY 1").fetchall()
+    assert rows == [("a", False, False, ["pending"]),
+                    ("b", False, True, ["human_takeover", "pending"]),
+                    ("c", True, True, [])]
 
 
 def test_evaluate_refuses_odd_table_names() -> None:

@@ -21,12 +21,27 @@ def summary_lines(report: Report) -> list[str]:
     lines.append(_row("billed", b.items, float(b.amount), b.items))
     lines.append(_row("confirmed", report.confirmed.items, float(report.confirmed.amount), b.items))
     lines.append(_row("disputed", report.disputed.items, float(report.disputed.amount), b.items))
-    for r in report.disputed.reasons:
-        lines.append(_row(f"  {r.code}", r.items, float(r.amount), b.items))
-    lines.append(_row("unverifiable (not in export)", report.unverifiable.items,
+    lines.append(_row("unverifiable", report.unverifiable.items,
                       float(report.unverifiable.amount), b.items))
+    lines += _unverifiable_lines(report) + _dispute_lines(report)
     lines += ["", *reproduction_lines(report), *ingest_lines(report)]
     lines += [f"Note: {note}" for note in report.notes]
+    return lines
+
+
+def _unverifiable_lines(report: Report) -> list[str]:
+    return [f"    {code:<28} {n:>9,}" for code, n in report.unverifiable.by_reason.items()]
+
+
+def _dispute_lines(report: Report) -> list[str]:
+    """Reasons overlap, so two views: every reason a line carries, and each line once."""
+    d, total = report.disputed, report.billed.items
+    if not d.reasons:
+        return []
+    lines = ["", "Disputed, by reason (a line can carry several, so these overlap):"]
+    lines += [_row(f"  {r.code}", r.items, float(r.amount), total) for r in d.reasons]
+    lines.append("Disputed, each line once by its first reason:")
+    lines += [f"    {code:<28} {n:>9,}" for code, n in d.by_primary_reason.items()]
     return lines
 
 
@@ -34,7 +49,8 @@ def reproduction_lines(report: Report) -> list[str]:
     r = report.reproduction
     lines = [f"Reproduction with {r.ruleset}: counts {r.count:,} {r.unit}s; "
              f"{r.matched:,} billed and reproduced, {r.billed_not_reproduced:,} billed but not "
-             f"reproduced, {r.reproduced_not_billed:,} reproduced but not billed."]
+             f"reproduced, {r.billed_undetermined:,} billed that it cannot tell, "
+             f"{r.reproduced_not_billed:,} reproduced but not billed."]
     if report.count_only:
         c = report.count_only
         lines.append(f"Count-only invoice: billed {c.billed_count:,}, vendor definition counts "

@@ -62,9 +62,10 @@ def build_report(con: duckdb.DuckDBPyConnection, request: AuditRequest, vendor: 
 def reason_glossary(contract: RuleSet) -> dict[str, str]:
     """Billing-level reasons first, then the contract's criteria in rule order."""
     glossary = {code: BILLING_REASONS[code]
-                for code in (excess_reason(contract), "outside_period")}
+                for code in (excess_reason(contract), "outside_period", "not_vendor_resolution")}
     glossary.update({c.code: c.summary for c in contract.criteria})
-    glossary.update({c: BILLING_REASONS[c] for c in ("not_in_export", "not_reproduced")})
+    glossary.update({c: BILLING_REASONS[c] for c in (
+        "not_in_export", "incomplete_export", "quarantined_records", "not_reproduced")})
     return glossary
 
 

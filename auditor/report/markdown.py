@@ -13,8 +13,9 @@ EXAMPLES_PER_REASON = 3
 
 def render_markdown(con: duckdb.DuckDBPyConnection, report: Report) -> str:
     notes = "\n".join(f"> Note: {n}" for n in report.notes)
-    sections = [_headline(report), notes, _status_table(report), _reasons_table(report),
-                _reproduction(report), _examples(con, report), _provenance(report)]
+    sections = [_headline(report), notes, _status_table(report), _not_vendor(report),
+                _reasons_table(report), _unverifiable_table(report), _reproduction(report),
+                _examples(con, report), _provenance(report)]
     return "\n\n".join(s for s in sections if s) + "\n"
 
 
@@ -39,23 +40,52 @@ def _status_table(report: Report) -> str:
     return "## Totals\n\n" + "\n".join(lines) + note
 
 
+def _not_vendor(report: Report) -> str:
+    line = next((r for r in report.disputed.reasons if r.code == "not_vendor_resolution"), None)
+    if line is None:
+        return ""
+    return (f"## Not a resolution even by the vendor's own definition\n\n"
+            f"**{line.items:,} billed items ({_usd(float(line.amount))})** are not billable even "
+            f"under `{report.vendor}`, the vendor's own published definition applied to your "
+            f"export: the easiest credits to claim. Each one's evidence names the vendor's "
+            f"criteria that turn it away (findings.csv, reason `not_vendor_resolution`).")
+
+
 def _reasons_table(report: Report) -> str:
     if not report.disputed.reasons:
         return "## Disputes by reason\n\nNothing is disputed."
-    lines = ["| reason | what it means | items | amount |", "|---|---|---:|---:|"]
-    lines += [f"| `{r.code}` | {r.summary} | {r.items:,} | {_usd(float(r.amount))} |"
-              for r in report.disputed.reasons]
-    return ("## Disputes by reason\n\nA disputed line can carry several reasons, so these rows "
-            "can add up to more than the disputed total.\n\n" + "\n".join(lines))
+    primary = report.disputed.by_primary_reason
+    lines = ["| reason | what it means | items | amount | first reason of |",
+             "|---|---|---:|---:|---:|"]
+    lines += [f"| `{r.code}` | {r.summary} | {r.items:,} | {_usd(float(r.amount))} | "
+              f"{primary.get(r.code, 0):,} |" for r in report.disputed.reasons]
+    return ("## Disputes by reason\n\nA disputed line can carry several reasons, so the items "
+            "column can add up to more than the disputed total; *first reason of* counts each "
+            "disputed line once, by its first reason, and adds up to it.\n\n" + "\n".join(lines))
+
+
+def _unverifiable_table(report: Report) -> str:
+    u = report.unverifiable
+    if not u.items:
+        return ""
+    lines = ["| reason | what it means | items |", "|---|---|---:|"]
+    lines += [f"| `{code}` | {report.reasons.get(code, '')} | {n:,} |"
+              for code, n in u.by_reason.items()]
+    return ("## Unverifiable\n\nYour data cannot support a verdict on these lines, so they "
+            "are neither confirmed nor disputed.\n\n" + "\n".join(lines))
 
 
 def _reproduction(report: Report) -> str:
     r = report.reproduction
     text = (f"## Does the vendor's own definition reproduce the bill?\n\n"
             f"Applying `{r.ruleset}` to your export counts **{r.count:,}** {r.unit}s. "
-            f"Of the billed {r.unit}s, **{r.matched:,}** are reproduced and "
-            f"**{r.billed_not_reproduced:,}** are not; **{r.reproduced_not_billed:,}** counted "
-            f"{r.unit}s were not billed.")
+            f"Of the billed {r.unit}s, **{r.matched:,}** are reproduced, "
+            f"**{r.billed_not_reproduced:,}** are not, and **{r.billed_undetermined:,}** cannot "
+            f"be told; **{r.reproduced_not_billed:,}** counted {r.unit}s were not billed.\n\n"
+            f"A billed {r.unit} is reproduced when the vendor's definition counts it with the "
+            f"AI's last message inside the period, so a unit billed for a conversation outside "
+            f"the period is not reproduced; one whose conversation cannot be judged cannot be "
+            f"told. These are the `reproduced` column of findings.csv (true, false, empty).")
     if report.count_only:
         c = report.count_only
         text += (f"\n\nCount-only invoice: billed {c.billed_count:,}; the vendor's definition "

@@ -61,9 +61,13 @@ class Reproduction(BaseModel):
 
     ruleset: str
     unit: str = Field(description="The vendor rule set's billing unit, e.g. resolution.")
-    count: int
-    matched: int
-    billed_not_reproduced: int
+    count: int = Field(description="Units the vendor's definition counts in the period, over the "
+                                   "conversations that can be judged.")
+    matched: int = Field(description="Billed units it reproduces (findings: reproduced = true).")
+    billed_not_reproduced: int = Field(description="Billed units it does not (reproduced = false).")
+    billed_undetermined: int = Field(
+        description="Billed units it cannot tell (reproduced empty): the conversation is not in "
+                    "the export or cannot be judged, or the vendor's verdict is undecided.")
     reproduced_not_billed: int
 
 

@@ -7,18 +7,20 @@ from pathlib import Path
 
 import duckdb
 
-from auditor.engine import sql_string
+from auditor.engine import QUARANTINE_COLUMNS, QUARANTINE_SORT_KEY, sql_string
 from auditor.errors import UsageError
 from auditor.report.markdown import render_markdown
 from auditor.report.model import Report
+from auditor.schema import column_names
 
 FINDINGS_COLUMNS = """
     line, unit, conversation_id, strftime(billed_at, '%Y-%m-%dT%H:%M:%SZ') AS billed_at,
     CAST(amount AS DECIMAL(18, 2)) AS amount, status, array_to_string(reasons, ';') AS reasons,
     reproduced, evidence
 """
-QUARANTINE_ORDER = ("source_file, try_cast(regexp_extract(source_record, '([0-9]+)', 1) AS BIGINT), "
-                    "source_record, field")
+
+QUARANTINE_QUERY = (f"SELECT {', '.join(column_names(QUARANTINE_COLUMNS))} FROM quarantine "
+                    f"ORDER BY {QUARANTINE_SORT_KEY}")
 
 
 def write_outputs(con: duckdb.DuckDBPyConnection, report: Report, out_dir: Path) -> None:
@@ -31,8 +33,7 @@ def write_outputs(con: duckdb.DuckDBPyConnection, report: Report, out_dir: Path)
     findings = f"SELECT {FINDINGS_COLUMNS} FROM findings ORDER BY line, unit"
     copy_table(con, findings, out_dir / "findings.csv")
     copy_table(con, findings, out_dir / "findings.parquet")
-    copy_table(con, f"SELECT * FROM quarantine ORDER BY {QUARANTINE_ORDER}",
-               out_dir / "quarantine.csv")
+    copy_table(con, QUARANTINE_QUERY, out_dir / "quarantine.csv")
     (out_dir / "report.md").write_text(render_markdown(con, report), encoding="utf-8")
 
 

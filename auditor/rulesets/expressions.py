@@ -353,6 +353,7 @@ class CompiledCriterion(NamedTuple):
     code: str
     condition: str  # DuckDB boolean SQL over one facts row
     evidence: str  # DuckDB VARCHAR SQL
+    undecided: bool = False  # see model.Criterion.undecided
 
 
 class CompiledRuleSet(NamedTuple):
@@ -372,7 +373,8 @@ def compile_ruleset(ruleset: RuleSet) -> CompiledRuleSet:
         evidence = parse_template(criterion.evidence, Place(ruleset.path, f"{key}.evidence"),
                                   names)
         criteria.append(CompiledCriterion(criterion.code, compile_condition(when, params),
-                                          compile_template(evidence, params)))
+                                          compile_template(evidence, params),
+                                          criterion.undecided))
     confirmed = parse_template(ruleset.confirmed_evidence,
                                Place(ruleset.path, "confirmed_evidence"), names)
     units = None

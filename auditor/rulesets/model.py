@@ -92,6 +92,10 @@ class Criterion(Strict):
     summary: str
     when: str
     evidence: str
+    # True for a criterion that says "the data cannot decide yet" (the vendor's waiting time
+    # has not passed by the end of the export): it keeps the conversation from being counted,
+    # but a billed line is never disputed on it alone; it is unverifiable instead.
+    undecided: bool = False
 
     @field_validator("code")
     @classmethod

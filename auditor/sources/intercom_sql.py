@@ -235,9 +235,12 @@ ORDER BY f.file_no LIMIT 1
 COUNTS = "SELECT source_file, count(*) FROM ic_records GROUP BY source_file"
 
 QUARANTINE = """
-INSERT INTO quarantine
-SELECT source_file, label, problem_field, reason FROM ic_records
-WHERE kind = 'quarantine' ORDER BY file_no, rec_ord
+INSERT INTO quarantine (source_file, source_record, conversation_id, field, reason)
+SELECT source_file, label,
+       CASE WHEN stream = 'conversation_parts' THEN nullif(trim(conv_ref), '')
+            WHEN problem_field <> 'type' THEN nullif(trim(id), '') END,
+       problem_field, reason
+FROM ic_records WHERE kind = 'quarantine' ORDER BY file_no, rec_ord
 """
 
 

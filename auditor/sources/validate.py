@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import duckdb
 
-from auditor.engine import first_row, record_label, scalar, sql_string, staged_events
+from auditor.engine import (
+    QUARANTINE_SORT_KEY, first_row, record_label, scalar, sql_string, staged_events,
+)
 from auditor.errors import InputError
 from auditor.schema import ACTOR_ROLES, EVENT_TYPES, LABEL_STATES, VENDOR_STATES
 
@@ -74,6 +76,7 @@ def finish_ingest(con: duckdb.DuckDBPyConnection,
     _derive_missing_ids(con)
     _quarantine_duplicate_ids(con)
     _build_conversations(con)
+    _build_unjudgeable(con)
     con.execute("DELETE FROM stage_events")
     con.execute("DELETE FROM stage_conversations")
     events, quarantined = (int(scalar(con, f"SELECT count(*) FROM {t}"))  # type: ignore[arg-type]
@@ -119,9 +122,9 @@ def _reject_hopeless_files(con: duckdb.DuckDBPyConnection) -> None:
 
 def _quarantine_invalid_rows(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"""
-        INSERT INTO quarantine
+        INSERT INTO quarantine (source_file, source_record, conversation_id, field, reason)
         SELECT source_file, {record_label('source_file', 'source_ord', 'problem_record')},
-               problem_field, problem_reason
+               nullif(conversation_id, ''), problem_field, problem_reason
         FROM events WHERE problem_field IS NOT NULL
     """)
     con.execute("DELETE FROM events WHERE problem_field IS NOT NULL")
@@ -176,7 +179,7 @@ def _quarantine_duplicate_ids(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"""
         INSERT INTO quarantine
         SELECT s.source_file, {record_label('s.source_file', 's.source_ord', 's.source_record')},
-               'event_id', {DUPLICATE_REASON}
+               d.conversation_id, 'event_id', {DUPLICATE_REASON}, true
         FROM duplicate_copies d JOIN {staged_events(con)} s USING (source_file, source_ord)
     """)
     con.execute("DELETE FROM events WHERE (source_file, source_ord) IN "
@@ -221,4 +224,45 @@ def _build_conversations(con: duckdb.DuckDBPyConnection) -> None:
         SELECT conversation_id, NULL, NULL, NULL, NULL, false, NULL FROM (
             SELECT DISTINCT conversation_id FROM events
             ANTI JOIN conversation_attrs USING (conversation_id))
+    """)
+
+
+# Why a conversation cannot be judged, in the order reasons are listed.
+UNJUDGEABLE_REASONS: dict[str, str] = {
+    "incomplete_export": "The export has the conversation but not (all) its messages, so it "
+                         "cannot be judged.",
+    "quarantined_records": "Some of the conversation's records were quarantined (see "
+                           "quarantine.csv), so it is not judged on the rest.",
+}
+
+
+def _build_unjudgeable(con: duckdb.DuckDBPyConnection) -> None:
+    """`unjudgeable`: conversations the data cannot support a verdict on, with reasons and
+    evidence. Their facts are still computed, but no billed line is confirmed or disputed on
+    them: reconciliation makes those lines unverifiable."""
+    con.execute(f"""
+        CREATE OR REPLACE TABLE unjudgeable AS
+        WITH quarantined AS (
+            SELECT conversation_id, count(*) AS n,
+                   arg_min(source_file || ', ' || source_record
+                           || coalesce(', field ' || field, '') || ': ' || reason,
+                           ({QUARANTINE_SORT_KEY})) AS first_problem
+            FROM quarantine
+            WHERE conversation_id IS NOT NULL AND NOT coalesce(redundant, false)
+            GROUP BY 1
+        ),
+        incomplete AS (
+            SELECT conversation_id, min(detail) AS detail FROM incomplete_conversations
+            WHERE conversation_id IS NOT NULL GROUP BY 1
+        )
+        SELECT conversation_id,
+            list_concat(
+                CASE WHEN i.conversation_id IS NOT NULL THEN ['incomplete_export'] ELSE [] END,
+                CASE WHEN q.conversation_id IS NOT NULL THEN ['quarantined_records'] ELSE [] END
+            ) AS reasons,
+            concat_ws('; ', 'incomplete export: ' || i.detail,
+                CASE WHEN q.n = 1 THEN '1 record quarantined (' || q.first_problem || ')'
+                     WHEN q.n > 1 THEN q.n || ' records quarantined, the first ('
+                                       || q.first_problem || ')' END) AS evidence
+        FROM incomplete i FULL JOIN quarantined q USING (conversation_id)
     """)

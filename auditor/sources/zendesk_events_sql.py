@@ -244,9 +244,10 @@ WHERE event_type = 'assignment' AND NOT coalesce(to_ai, false) AND last_ai_at IS
 """
 
 QUARANTINE = [
-    "INSERT INTO quarantine SELECT source_file, label, field, reason FROM zd_rejects "
-    "ORDER BY file_no, item_ord",
-    "INSERT INTO quarantine SELECT source_file, source_record, 'role', problem FROM zd_events "
+    "INSERT INTO quarantine (source_file, source_record, field, reason) "
+    "SELECT source_file, label, field, reason FROM zd_rejects ORDER BY file_no, item_ord",
+    "INSERT INTO quarantine (source_file, source_record, conversation_id, field, reason) "
+    "SELECT source_file, source_record, ticket_id, 'role', problem FROM zd_events "
     "WHERE problem IS NOT NULL ORDER BY source_file, source_ord",
 ]
 
