@@ -21,6 +21,7 @@ from auditor import __version__, engine
 from auditor.errors import UsageError
 from auditor.pipeline import build_facts_for
 from auditor.reconcile import Period
+from auditor.report.build import ingest_section
 from auditor.report.model import Cents, Ingest, usd
 from auditor.report.write import copy_table
 from auditor.rulesets import RuleSet, list_rulesets, resolve_ruleset
@@ -39,7 +40,7 @@ class CompareRequest(BaseModel):
     rulesets: list[str] = Field(default_factory=list)  # ids or paths; empty = every registered
     format: str = "auto"
     period: Period | None = None
-    ai_agent_ids: list[str] = Field(default_factory=list)
+    sources: SourceOptions = Field(default_factory=SourceOptions)
 
 
 class RuleSetCount(BaseModel):
@@ -69,6 +70,9 @@ class Disagreement(BaseModel):
 class Comparison(BaseModel):
     period: str | None
     conversations: int = Field(description="Conversations compared (in the period, if given).")
+    not_judged: int = Field(description="Conversations left out because the data cannot "
+                                        "support a verdict (incomplete export, quarantined "
+                                        "records); see ingest.not_judged.")
     rulesets: list[RuleSetCount]
     counted_by_not_by: dict[str, dict[str, int]] = Field(
         description="[A][B]: conversations A counts and B does not.")
@@ -84,7 +88,7 @@ def compare(request: CompareRequest, out_dir: Path | None = None) -> Comparison:
     con = engine.connect()
     try:
         ingest = load_sources(con, request.exports, request.format,
-                              options=SourceOptions(ai_agent_ids=request.ai_agent_ids))
+                              options=request.sources)
         _judge_all(con, rulesets, request.period)
         disagreements = _disagreements(con, rulesets)
         comparison = Comparison(
@@ -93,8 +97,8 @@ def compare(request: CompareRequest, out_dir: Path | None = None) -> Comparison:
             rulesets=_counts(con, rulesets),
             counted_by_not_by=_matrix(rulesets, disagreements),
             disagreements=disagreements,
-            ingest=Ingest(records_read=ingest.records_read, events=ingest.events,
-                          conversations=ingest.conversations, quarantined=ingest.quarantined),
+            not_judged=int(engine.scalar(con, "SELECT count(*) FROM unjudgeable") or 0),
+            ingest=ingest_section(ingest),
             tool_version=__version__, inputs=ingest.inputs)
         if out_dir is not None:
             _write(con, comparison, rulesets, out_dir)
@@ -118,8 +122,9 @@ def _judge_all(con: duckdb.DuckDBPyConnection, rulesets: list[RuleSet],
     """`verdicts_all`: one row per (rule set number, conversation in scope)."""
     tables = build_facts_for(con, rulesets, frozenset({PERIOD_FACT}))
     in_period = period.sql_contains(PERIOD_FACT) if period else "true"
+    # Conversations the data cannot support a verdict on are counted by no rule set.
     con.execute(f"CREATE TEMP TABLE in_scope AS SELECT conversation_id FROM {tables[0]} "
-                f"WHERE {in_period}")
+                f"ANTI JOIN unjudgeable USING (conversation_id) WHERE {in_period}")
     parts = []
     for n, (ruleset, table) in enumerate(zip(rulesets, tables, strict=True)):
         evaluate(con, ruleset, table, f"verdicts_{n}")
@@ -214,7 +219,9 @@ def render_markdown(comparison: Comparison) -> str:
     lines = [f"# What each definition counts{period}", "",
              f"{comparison.conversations:,} conversations compared, from "
              f"{comparison.ingest.records_read:,} records "
-             f"({comparison.ingest.quarantined:,} quarantined).", "",
+             f"({comparison.ingest.quarantined:,} quarantined); {comparison.not_judged:,} "
+             "left out because the export cannot support a verdict on them (incomplete export "
+             "or quarantined records).", "",
              "| rule set | unit | conversations | units | amount |", "|---|---|---:|---:|---:|"]
     lines += [f"| `{a}` | {b} | {c} | {d} | {e} |" for a, b, c, d, e in summary_rows(comparison)]
     lines += ["", *_matrix_markdown(comparison)]

@@ -44,7 +44,7 @@ class AuditRequest(BaseModel):
     unit_price: Decimal | None = None
     id_column: str = "conversation_id"
     display_names: dict[Path, str] = {}
-    ai_agent_ids: list[str] = []  # the AI agent's helpdesk user ids (--ai-agent-id)
+    sources: SourceOptions = SourceOptions()  # what the user tells the adapters
 
     @model_validator(mode="after")
     def _one_bill(self) -> AuditRequest:
@@ -76,7 +76,7 @@ def audit(request: AuditRequest, out_dir: Path | None = None,
     try:
         stage(f"reading {len(request.exports)} export path(s)")
         ingest = load_sources(con, request.exports, request.format, request.display_names,
-                              SourceOptions(ai_agent_ids=request.ai_agent_ids),
+                              request.sources,
                               count_conversations=False)
         stage(f"{ingest.events:,} events ({ingest.quarantined:,} records quarantined)")
         vendor, contract = resolve_ruleset(request.vendor), resolve_ruleset(request.contract)

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from auditor.cli import EXIT_CODES_HELP, cli
+from auditor.cli.options import source_options
 from auditor.cli.render import echo_summary
 from auditor.errors import ExitCode, UsageError
 from auditor.pipeline import AuditRequest, audit, ingest_only
@@ -79,12 +80,11 @@ def _finish(report: Report, out: Path | None) -> None:
               help="Header of the conversation id column in the billed list.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
               help="Write report.md, report.json, findings.csv/.parquet, quarantine.csv here.")
-@click.option("--ai-agent-id", "ai_agent_ids", multiple=True, metavar="ID",
-              help="Helpdesk user id of the vendor's AI agent (repeatable; Zendesk).")
+@source_options
 def audit_command(exports: tuple[str, ...], fmt: str, billed_csv: str | None,
                   billed_from_labels: bool, billed_count: int | None, vendor: str, contract: str,
                   period: Period | None, unit_price: Decimal | None, id_column: str,
-                  out: Path | None, ai_agent_ids: tuple[str, ...]) -> None:
+                  out: Path | None, sources: SourceOptions) -> None:
     """Audit a vendor's bill against your conversation export.
 
     Every billed line gets one status: confirmed, disputed (with reason codes) or
@@ -103,7 +103,7 @@ def audit_command(exports: tuple[str, ...], fmt: str, billed_csv: str | None,
         exports=list(exports), format=fmt, billed_csv=billed_csv,
         billed_from_labels=billed_from_labels, billed_count=billed_count, vendor=vendor,
         contract=contract, period=period, unit_price=unit_price, id_column=id_column,
-        ai_agent_ids=list(ai_agent_ids))
+        sources=sources)
     report = audit(request, out, progress=_progress(list(exports)))  # type: ignore[arg-type]
     _finish(report, out)
     sys.exit(ExitCode.DISPUTES_FOUND if report.has_disputes else ExitCode.OK)
@@ -118,9 +118,8 @@ audit_command.name = "audit"
               help="Export format; auto detects it per file.")
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Canonical event log to write: .parquet, .csv or .jsonl.")
-@click.option("--ai-agent-id", "ai_agent_ids", multiple=True, metavar="ID",
-              help="Helpdesk user id of the vendor's AI agent (repeatable; Zendesk).")
-def ingest(exports: tuple[str, ...], fmt: str, out: Path, ai_agent_ids: tuple[str, ...]) -> None:
+@source_options
+def ingest(exports: tuple[str, ...], fmt: str, out: Path, sources: SourceOptions) -> None:
     """Convert exports to the canonical event log (docs/canonical-schema.md).
 
     Conversation attributes go to OUT's sibling `<name>.conversations.<ext>`, records that
@@ -131,8 +130,7 @@ def ingest(exports: tuple[str, ...], fmt: str, out: Path, ai_agent_ids: tuple[st
         auditor ingest intercom_export.jsonl.gz --out events.parquet
         auditor ingest zendesk_fivetran/ --format zendesk --out events.parquet
     """
-    summary = ingest_only(list(exports), fmt, out,
-                          SourceOptions(ai_agent_ids=list(ai_agent_ids)))
+    summary = ingest_only(list(exports), fmt, out, sources)
     click.echo(f"{summary.records_read:,} records -> {summary.events:,} events in "
                f"{summary.conversations:,} conversations ({summary.quarantined:,} quarantined); "
                f"wrote {out}")

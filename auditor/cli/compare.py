@@ -8,9 +8,10 @@ import click
 
 from auditor.cli import cli
 from auditor.cli.audit import _period
+from auditor.cli.options import source_options
 from auditor.compare import Comparison, CompareRequest, compare, summary_rows
 from auditor.reconcile import Period
-from auditor.sources import FORMATS
+from auditor.sources import FORMATS, SourceOptions
 
 TOP_DISAGREEMENTS = 12
 
@@ -27,13 +28,11 @@ def _names(_: click.Context, __: click.Parameter, value: str | None) -> list[str
               help="Export format; auto detects it per file.")
 @click.option("--period", callback=_period, metavar="START..END",
               help="Only conversations whose AI's last message is in these dates (UTC).")
-@click.option("--ai-agent-id", "ai_agent_ids", multiple=True, metavar="ID",
-              help="A helpdesk user id that is the AI agent (repeatable; Zendesk exports).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
               help="Write compare.md, compare.json and compare.csv (one row per conversation).")
+@source_options
 def compare_command(exports: tuple[str, ...], rulesets: list[str], fmt: str,
-                    period: Period | None, ai_agent_ids: tuple[str, ...],
-                    out: Path | None) -> None:
+                    period: Period | None, out: Path | None, sources: SourceOptions) -> None:
     """Compare what several billing definitions count on the same export.
 
     For each rule set: the conversations it counts, its billing units and what they
@@ -47,7 +46,7 @@ def compare_command(exports: tuple[str, ...], rulesets: list[str], fmt: str,
         auditor compare events.parquet --format canonical --period 2026-10-01..2026-10-31
     """
     request = CompareRequest(exports=list(exports), rulesets=rulesets, format=fmt, period=period,
-                             ai_agent_ids=list(ai_agent_ids))
+                             sources=sources)
     comparison = compare(request, out)
     for line in render(comparison):
         click.echo(line)

@@ -17,7 +17,8 @@ def summary_lines(report: Report) -> list[str]:
     b = report.billed
     head = f"Invoice{' ' + report.period if report.period else ''}: vendor rule set " \
            f"{report.vendor}, contract {report.contract}"
-    lines = [head, f"  {'':<30} {'items':>9}  {'amount':>13}  share"]
+    lines = [f"WARNING: {w}" for w in report.warnings] + ([""] if report.warnings else [])
+    lines += [head, f"  {'':<30} {'items':>9}  {'amount':>13}  share"]
     lines.append(_row("billed", b.items, float(b.amount), b.items))
     lines.append(_row("confirmed", report.confirmed.items, float(report.confirmed.amount), b.items))
     lines.append(_row("disputed", report.disputed.items, float(report.disputed.amount), b.items))
@@ -67,5 +68,5 @@ def ingest_lines(report: Report) -> list[str]:
 
 def echo_summary(report: Report) -> None:
     for line in summary_lines(report):
-        style = {"bold": True} if line.startswith(("  disputed", "Invoice")) else {}
+        style = {"bold": True} if line.startswith(("  disputed", "Invoice", "WARNING")) else {}
         click.secho(line, **style)

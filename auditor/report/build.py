@@ -49,14 +49,53 @@ def build_report(con: duckdb.DuckDBPyConnection, request: AuditRequest, vendor: 
         reproduction=Reproduction(ruleset=vendor.id, unit=vendor.billing_unit,
                                   **build_reproduction(con, request.period)),
         count_only=count_only,
-        ingest=Ingest(records_read=ingest.records_read, events=ingest.events,
-                      conversations=ingest.conversations, quarantined=ingest.quarantined),
+        ingest=ingest_section(ingest),
         reasons=glossary,
-        notes=_notes(request, vendor, price),
+        warnings=ingest_warnings(ingest),
+        notes=_notes(request, vendor, price) + ingest_notes(ingest),
         provenance=Provenance(tool_version=__version__, inputs=ingest.inputs, billed=billed_input,
                               rulesets=[_ruleset_provenance(vendor, "vendor"),
                                         _ruleset_provenance(contract, "contract")]),
     )
+
+
+def ingest_section(ingest: IngestSummary) -> Ingest:
+    return Ingest(records_read=ingest.records_read, events=ingest.events,
+                  conversations=ingest.conversations or 0, quarantined=ingest.quarantined,
+                  not_judged=ingest.unjudgeable, skipped_files=ingest.skipped_files)
+
+
+# From this share of incomplete conversations on, the export itself is likely the wrong kind.
+INCOMPLETE_WARNING_SHARE = 0.10
+
+
+def ingest_warnings(ingest: IngestSummary) -> list[str]:
+    """Said up front: an export that lacks most conversations' messages cannot back a bill."""
+    incomplete, total = ingest.unjudgeable.get("incomplete_export", 0), ingest.conversations or 0
+    if not total or incomplete < INCOMPLETE_WARNING_SHARE * total:
+        return []
+    return [f"{incomplete:,} of {total:,} conversations in the export have no or only some of "
+            f"their messages ({ingest.incomplete_detail}): this looks like a list or search "
+            f"export, not a full one. Their billed lines are unverifiable, not disputed. Export "
+            f"each conversation with all its messages; see docs/getting-the-export.md."]
+
+
+def ingest_notes(ingest: IngestSummary) -> list[str]:
+    notes = []
+    incomplete = ingest.unjudgeable.get("incomplete_export", 0)
+    if incomplete and not ingest_warnings(ingest):
+        notes.append(f"{incomplete:,} conversations have no or only some of their messages in "
+                     f"the export ({ingest.incomplete_detail}); their billed lines are "
+                     "unverifiable (incomplete_export).")
+    if quarantined := ingest.unjudgeable.get("quarantined_records", 0):
+        notes.append(f"{quarantined:,} conversations have records in quarantine.csv; they are "
+                     "not judged on the rest, so their billed lines are unverifiable "
+                     "(quarantined_records).")
+    if ingest.skipped_files:
+        notes.append(f"{len(ingest.skipped_files):,} files in the input folders were not read "
+                     f"(e.g. {ingest.skipped_files[0].path}: {ingest.skipped_files[0].reason}); "
+                     "see ingest.skipped_files in report.json.")
+    return notes
 
 
 def reason_glossary(contract: RuleSet) -> dict[str, str]:

@@ -12,8 +12,9 @@ EXAMPLES_PER_REASON = 3
 
 
 def render_markdown(con: duckdb.DuckDBPyConnection, report: Report) -> str:
+    warnings = "\n\n".join(f"> **Warning:** {w}" for w in report.warnings)
     notes = "\n".join(f"> Note: {n}" for n in report.notes)
-    sections = [_headline(report), notes, _status_table(report), _not_vendor(report),
+    sections = [_headline(report), warnings, notes, _status_table(report), _not_vendor(report),
                 _reasons_table(report), _unverifiable_table(report), _reproduction(report),
                 _examples(con, report), _provenance(report)]
     return "\n\n".join(s for s in sections if s) + "\n"
@@ -126,6 +127,7 @@ def _provenance(report: Report) -> str:
              f"(see quarantine.csv).", "", "| input | rows | sha256 |", "|---|---:|---|"]
     inputs = p.inputs + ([p.billed] if p.billed else [])
     lines += [f"| {f.path} | {f.rows:,} | `{f.sha256[:16]}` |" for f in inputs]
+    lines += [f"| {f.path} (not read: {f.reason}) | | |" for f in i.skipped_files]
     lines += [f"| rule set {r.id} {r.version} ({r.role}) | | `{r.sha256[:16]}` |"
               for r in p.rulesets]
     return "\n".join(lines)

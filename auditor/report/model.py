@@ -11,7 +11,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, PlainSerializer
 
-from auditor.sources import InputProvenance
+from auditor.sources import InputProvenance, SkippedFile
 
 # Exact decimals inside; dollars and cents in report.json.
 Cents = Annotated[Decimal, PlainSerializer(lambda amount: float(round(amount, 2)),
@@ -86,6 +86,12 @@ class Ingest(BaseModel):
     events: int
     conversations: int
     quarantined: int
+    not_judged: dict[str, int] = Field(
+        default_factory=dict,
+        description="Conversations the data cannot support a verdict on, by reason "
+                    "(incomplete_export, quarantined_records); one may carry both.")
+    skipped_files: list[SkippedFile] = Field(
+        default_factory=list, description="Files in input folders that were not read, and why.")
 
 
 class RuleSetProvenance(BaseModel):
@@ -115,6 +121,9 @@ class Report(BaseModel):
     count_only: CountOnly | None
     ingest: Ingest
     reasons: dict[str, str] = Field(description="Every reason code that can appear, with its summary.")
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="What can make the figures misleading, said before anything else.")
     notes: list[str] = Field(description="Things the reader should know about how figures were made.")
     provenance: Provenance
 

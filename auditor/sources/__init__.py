@@ -21,9 +21,9 @@ from types import ModuleType
 import duckdb
 from pydantic import BaseModel
 
-from auditor.engine import error_line, error_text, scalar
+from auditor.engine import QUARANTINE_SORT_KEY, error_line, error_text, first_row, scalar
 from auditor.errors import InputError, UsageError, did_you_mean
-from auditor.sources.files import InputFile, expand_inputs
+from auditor.sources.files import InputFile, expand_inputs, skipped_files
 from auditor.sources.validate import finish_ingest
 
 ADAPTER_MODULES: dict[str, str] = {
@@ -34,11 +34,24 @@ ADAPTER_MODULES: dict[str, str] = {
 FORMATS: tuple[str, ...] = ("auto", *ADAPTER_MODULES)
 
 
+# How warehouses write a missing value in CSV: always read as missing in canonical CSV input.
+DEFAULT_NULL_STRINGS: tuple[str, ...] = ("", "NULL", "null", "\\N")
+BAD_RECORD_MODES = ("quarantine", "fail")
+
+
 class SourceOptions(BaseModel):
     """What the user tells the adapters about an export that the data cannot say itself."""
 
     # Helpdesk user ids of the vendor's AI agent (Zendesk: the AI agent's user; --ai-agent-id).
     ai_agent_ids: list[str] = []
+    # More spellings of a missing value in canonical CSV input (--null-string).
+    null_strings: list[str] = []
+    # quarantine: a bad record goes to quarantine and its conversation is not judged;
+    # fail: any quarantined record ends the run with exit code 2 (--on-bad-record fail).
+    on_bad_record: str = "quarantine"
+
+    def csv_null_strings(self) -> list[str]:
+        return list(dict.fromkeys([*DEFAULT_NULL_STRINGS, *self.null_strings]))
 
 
 class InputProvenance(BaseModel):
@@ -48,12 +61,23 @@ class InputProvenance(BaseModel):
     rows: int
 
 
+class SkippedFile(BaseModel):
+    path: str
+    reason: str
+
+
 class IngestSummary(BaseModel):
     records_read: int
     events: int
     conversations: int | None  # None until counted (see load_sources' count_conversations)
     quarantined: int
     inputs: list[InputProvenance]
+    # Files inside input folders that were not read, with the reason.
+    skipped_files: list[SkippedFile] = []
+    # Conversations that cannot be judged, by reason (incomplete_export, quarantined_records),
+    # and the most common detail of the incomplete ones, for the warning that names the cause.
+    unjudgeable: dict[str, int] = {}
+    incomplete_detail: str | None = None
 
 
 def adapter(name: str) -> ModuleType:
@@ -123,8 +147,29 @@ def load_sources(
     except duckdb.Error as exc:  # a reader that only fails deep in a file (a ragged CSV row)
         raise read_failure(files, exc) from exc
     _reject_no_conversations(con, files)
+    if (options or SourceOptions()).on_bad_record == "fail":
+        _fail_on_bad_record(con)
     provenance.sort(key=lambda p: p.path)
+    unjudgeable = dict(con.execute(
+        "SELECT reason, count(*) FROM (SELECT unnest(reasons) AS reason FROM unjudgeable) "
+        "GROUP BY 1 ORDER BY 1").fetchall())
     return IngestSummary(
         records_read=sum(p.rows for p in provenance), events=events,
         conversations=conversations, quarantined=quarantined, inputs=provenance,
+        skipped_files=[SkippedFile(path=p, reason=r) for p, r in skipped_files(paths, display)],
+        unjudgeable=unjudgeable,
+        incomplete_detail=scalar(con, "SELECT mode(detail ORDER BY detail) "
+                                      "FROM incomplete_conversations"),  # type: ignore[arg-type]
     )
+
+
+def _fail_on_bad_record(con: duckdb.DuckDBPyConnection) -> None:
+    """--on-bad-record fail: the first record that went to quarantine ends the run."""
+    row = first_row(con, f"SELECT source_file, source_record, field, reason FROM quarantine "
+                         f"WHERE NOT coalesce(redundant, false) ORDER BY {QUARANTINE_SORT_KEY} "
+                         "LIMIT 1")
+    if row:
+        total = scalar(con, "SELECT count(*) FROM quarantine WHERE NOT coalesce(redundant, false)")
+        raise InputError(row[0], row[3], record=row[1], field=row[2],
+                         hint=f"{total:,} bad record(s) in all; without --on-bad-record fail they "
+                              "go to quarantine.csv and their conversations are unverifiable")

@@ -46,16 +46,22 @@ def sniff(file: InputFile) -> bool:
 
 def load(con: duckdb.DuckDBPyConnection, files: list[InputFile], *,
          options: SourceOptions | None = None) -> dict[str, int]:
-    return {file.display: _load_file(con, file) for file in files}
+    from auditor.sources import SourceOptions
+
+    nulls = (options or SourceOptions()).csv_null_strings()
+    return {file.display: _load_file(con, file, nulls) for file in files}
 
 
-def _reader(file: InputFile) -> tuple[str, str]:
-    """(table function call, how to name a record) for the file's format."""
+def _reader(file: InputFile, null_strings: list[str]) -> tuple[str, str]:
+    """(table function call, how to name a record) for the file's format. In CSV, the ways
+    warehouses write a missing value (NULL, null, \\N, an empty cell) are missing values."""
     path = sql_string(str(file.path))
     if file.data_suffix == ".parquet":
         return f"read_parquet({path}, file_row_number = true)", "row"
     if file.data_suffix in (".csv", ".tsv"):
-        return f"read_csv({path}, all_varchar = true, header = true)", "line"
+        nulls = ", ".join(sql_string(n) for n in null_strings)
+        return (f"read_csv({path}, all_varchar = true, header = true, nullstr = [{nulls}])",
+                "line")
     return f"read_json({path}, format = 'newline_delimited')", "line"
 
 
@@ -88,8 +94,8 @@ def _timestamp(types: dict[str, str]) -> str:
     return f"auditor_parse_ts({_value('created_at', types)})"
 
 
-def _load_file(con: duckdb.DuckDBPyConnection, file: InputFile) -> int:
-    reader, unit = _reader(file)
+def _load_file(con: duckdb.DuckDBPyConnection, file: InputFile, null_strings: list[str]) -> int:
+    reader, unit = _reader(file, null_strings)
     types = _describe(con, file, reader)
     is_event_log = bool(EVENT_MARKERS & types.keys())
     if "conversation_id" not in types or (is_event_log and not set(required_names(EVENT_COLUMNS)) <= types.keys()):

@@ -58,8 +58,30 @@ def sha256_of(path: Path) -> str:
 
 
 def is_data_file(path: Path) -> bool:
+    return skip_reason(path) is None
+
+
+def skip_reason(path: Path) -> str | None:
+    """Why a file inside an input folder is not read, or None when it is a data file."""
     name = path.name[:-3] if path.name.endswith(".gz") else path.name
-    return not name.startswith(".") and name.lower().endswith(DATA_SUFFIXES)
+    if name.startswith("."):
+        return "hidden file"
+    if not name.lower().endswith(DATA_SUFFIXES):
+        return f"not a data file ({', '.join(DATA_SUFFIXES)}, optionally .gz)"
+    return None
+
+
+def skipped_files(paths: list[str | Path],
+                  display: dict[Path, str] | None = None) -> list[tuple[str, str]]:
+    """(file, reason) for every file inside the input folders that is not read."""
+    skipped = []
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            for member in sorted(p for p in path.rglob("*") if p.is_file()):
+                if (reason := skip_reason(member)) is not None:
+                    skipped.append(((display or {}).get(member) or display_path(member), reason))
+    return skipped
 
 
 def expand_inputs(paths: list[str | Path], display: dict[Path, str] | None = None) -> list[InputFile]:

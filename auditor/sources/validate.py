@@ -89,7 +89,8 @@ def finish_ingest(con: duckdb.DuckDBPyConnection,
 def _build_checked_events(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"""
         CREATE TABLE events AS
-        SELECT conversation_id, event_id, created_at, role AS actor_role, actor_id,
+        SELECT conversation_id, event_id, created_at, role AS actor_role,
+               nullif(trim(actor_id), '') AS actor_id,
                kind AS event_type, body,
                CAST(try_cast(rating_raw AS DOUBLE) AS INTEGER) AS rating,
                channel, source_file, source_ord, problem_field,
@@ -188,8 +189,10 @@ def _quarantine_duplicate_ids(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _agreed(column: str) -> str:
-    """A conversation's attribute: when rows disagree, the smallest value (deterministic)."""
-    return f"min({column})"
+    """A conversation's attribute: when rows disagree, the smallest non-empty value
+    (deterministic). A blank value is a missing one: a blank customer id never matches
+    another conversation's."""
+    return f"min(nullif(trim({column}), ''))"
 
 
 def _label_state(label: str) -> str:
