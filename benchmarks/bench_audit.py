@@ -1,6 +1,6 @@
 """End-to-end audit vs one hand-written DuckDB query, on the same files, in the same run.
 
-    python benchmarks/bench_audit.py [--conversations 1000000]
+    python benchmarks/bench_audit.py [--conversations 1000000] [--repeats 3] [--work DIR]
 
 Generates (once) a canonical month with sample_data/generate.py --canonical, then times
 `auditor audit` end to end and the baseline query (benchmarks/baseline_statuses.sql), each in a
@@ -58,10 +58,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--conversations", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--work", type=Path, default=HERE, metavar="DIR",
+                        help="folder for the generated data/ and the out/ files (default: benchmarks/)")
     args = parser.parse_args()
-    folder = HERE / "data" / f"canonical-{args.conversations}"
+    folder = args.work / "data" / f"canonical-{args.conversations}"
     ensure_data(folder, args.conversations)
-    out = HERE / "out"
+    out = args.work / "out"
     out.mkdir(exist_ok=True)
     runs = []
     for _ in range(args.repeats):  # interleaved, so both see the same machine noise

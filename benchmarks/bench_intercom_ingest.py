@@ -1,6 +1,6 @@
 """Intercom JSONL ingestion vs DuckDB's own read_json scan of the same file, in the same run.
 
-    python benchmarks/bench_intercom_ingest.py [--conversations 100000]
+    python benchmarks/bench_intercom_ingest.py [--conversations 100000] [--repeats 3] [--work DIR]
 
 Builds (once) a JSONL file of N Intercom conversations by re-numbering copies of the sample
 month, then times `auditor.sources.load_sources(..., "intercom")` (parse, map to canonical
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import itertools
 import json
 import sys
 from pathlib import Path
@@ -32,8 +33,8 @@ def build_file(path: Path, conversations: int) -> None:
     if path.exists():
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    with gzip.open(SAMPLE, "rt") as handle:
-        originals = [json.loads(line) for line in handle]
+    with gzip.open(SAMPLE, "rt") as handle:  # only as many as needed: a small run stays quick
+        originals = [json.loads(line) for line in itertools.islice(handle, conversations)]
     with open(path, "w") as out:
         for n in range(conversations):
             record = originals[n % len(originals)]
@@ -57,8 +58,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--conversations", type=int, default=100_000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--work", type=Path, default=HERE, metavar="DIR",
+                        help="folder for the generated data/ (default: benchmarks/)")
     args = parser.parse_args()
-    path = HERE / "data" / f"intercom-{args.conversations}.jsonl"
+    path = args.work / "data" / f"intercom-{args.conversations}.jsonl"
     build_file(path, args.conversations)
     scan(path)  # warm the page cache for both
     ratios = []

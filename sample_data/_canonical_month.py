@@ -111,6 +111,7 @@ PREVIEWS = ("preview", "preview_billed")
 EMAIL_SHARE = {"human_only": 0.7}  # others 0.1
 PAIR_GAP = (2 * HOUR, 62 * HOUR)  # the second conversation after the first's last AI message
 WINDOW_ORIGIN = SEP_29 - 2 * DAY  # customer windows (Month.customers) count from 2026-09-27
+ANSWER_BODIES = ("answer", "answer2", "proactive")  # Fin's actual answers, not greetings or check-ins
 VARIANTS = 60  # every text option list (1-6 long) repeated to 60 rows, so `hash % 60` is uniform
 
 
@@ -151,6 +152,14 @@ def bodies_table() -> pl.DataFrame:
             for v in range(VARIANTS)]
     table = pl.DataFrame(rows, schema=["topic", "body_key", "variant", "body"], orient="row")
     return table.with_columns(pl.col("topic", "variant").cast(pl.Int64))
+
+
+def ai_answered(name: str) -> bool | None:
+    """As the Intercom adapter reads ai_agent: unknown without Fin, false when it only greeted."""
+    steps = TEMPLATES[name][1]
+    if not any(s.actor == AI for s in steps):
+        return None
+    return any(s.actor == AI and s.body in ANSWER_BODIES for s in steps)
 
 
 def billable(name: str) -> bool:
@@ -283,7 +292,9 @@ class Month:
         verbatim = (pl.when(old & (state == ESCALATED)).then(pl.lit("routed_to_team"))
                     .when(old & (state == NEGATIVE)).then(pl.lit("abandoned")).otherwise(state))
         preview = code.is_in([CODE[s] for s in PREVIEWS])
-        return conv.with_columns(vendor_label=verbatim, vendor_state=state, is_preview=preview)
+        answered = code.replace_strict(by_code(ai_answered), return_dtype=pl.Boolean)
+        return conv.with_columns(vendor_label=verbatim, vendor_state=state, is_preview=preview,
+                                 ai_answered=answered)
 
     def timeline(self, conv: pl.DataFrame) -> pl.DataFrame:
         """One row per kept template step, in conversation then step order, with its time `at`."""
@@ -343,7 +354,8 @@ EVENT_SCHEMA = pa.schema([
     ("body", pa.string()), ("rating", pa.int32()), ("channel", pa.string())])
 CONVERSATION_SCHEMA = pa.schema([
     ("conversation_id", pa.string()), ("customer_id", pa.string()), ("channel", pa.string()),
-    ("vendor_label", pa.string()), ("vendor_state", pa.string()), ("is_preview", pa.bool_())])
+    ("vendor_label", pa.string()), ("vendor_state", pa.string()), ("is_preview", pa.bool_()),
+    ("ai_answered", pa.bool_())])
 assert EVENT_SCHEMA.names == column_names(EVENT_COLUMNS)
 assert CONVERSATION_SCHEMA.names == column_names(CONVERSATION_COLUMNS)
 

@@ -11,7 +11,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_SAMPLES = REPO.parent / "shared" / "samples"
+# Third-party samples, each folder with its license and provenance README (tests/fixtures/README.md).
+SAMPLES = REPO / "tests" / "fixtures"
 EVENT_HEADER = ["conversation_id", "created_at", "actor_role", "actor_id", "event_type", "body",
                 "rating"]
 

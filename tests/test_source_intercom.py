@@ -15,11 +15,11 @@ from auditor.errors import InputError
 from auditor.sources import IngestSummary, detect_format, intercom, load_sources
 from auditor.sources.files import expand_inputs
 from auditor.sources.intercom import CONDITIONS, Rule
-from tests.conftest import REPO, SHARED_SAMPLES
+from tests.conftest import REPO, SAMPLES
 
 FIXTURES = Path(__file__).parent / "fixtures" / "intercom"
-OPENAPI = SHARED_SAMPLES / "intercom-openapi"
-AIRBYTE = SHARED_SAMPLES / "airbyte-source-intercom" / "expected_records_excerpt.jsonl"
+OPENAPI = SAMPLES / "intercom-openapi"
+AIRBYTE = SAMPLES / "airbyte-source-intercom" / "expected_records_excerpt.jsonl"
 
 
 def load(con: duckdb.DuckDBPyConnection, *paths: Path) -> IngestSummary:
@@ -375,6 +375,11 @@ def test_airbyte_streams_in_separate_files_are_joined(con: duckdb.DuckDBPyConnec
 
 EXAMPLES = sorted((OPENAPI / "examples-2.16").glob("*.json")) + \
     sorted((OPENAPI / "examples-preview-0").glob("*.json"))
+
+
+def test_openapi_examples_are_bundled() -> None:
+    """An empty glob would turn the parametrized test below into a silent skip."""
+    assert len(EXAMPLES) == 20
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])

@@ -15,7 +15,7 @@ from auditor.sources import detect_format, load_sources
 from auditor.sources import zendesk_mapping as mapping
 from auditor.sources.files import expand_inputs
 from tests import zendesk_builder as zd
-from tests.conftest import REPO, SHARED_SAMPLES, run_cli, write_events
+from tests.conftest import REPO, SAMPLES, run_cli, write_events
 from tests.zendesk_builder import (
     ESCALATION, ESCALATION_EVENTS, REOPEN, api_export, events_of, load, quarantine,
 )
@@ -303,8 +303,8 @@ def test_auto_detection(tmp_path: Path, content: str, suffix: str, expected: str
 
 
 def test_other_fivetran_connectors_are_not_taken_for_zendesk() -> None:
-    for path in (SHARED_SAMPLES / "fivetran-dbt_hubspot" / "ticket_data.csv",
-                 SHARED_SAMPLES / "fivetran-dbt_intercom" / "conversation_history_data.csv"):
+    for path in (SAMPLES / "fivetran-dbt_hubspot" / "ticket_data.csv",
+                 SAMPLES / "fivetran-dbt_intercom" / "conversation_history_data.csv"):
         with pytest.raises(InputError, match="format not recognised"):
             detect_format(expand_inputs([path])[0])
 

@@ -14,11 +14,11 @@ import pytest
 from auditor import engine
 from auditor.sources import load_sources
 from tests import zendesk_builder as zd
-from tests.conftest import REPO, SHARED_SAMPLES, run_cli
+from tests.conftest import REPO, SAMPLES, run_cli
 from tests.zendesk_builder import ESCALATION, ESCALATION_EVENTS, REOPEN, events_of, load, quarantine
 
-SEEDS = SHARED_SAMPLES / "fivetran-dbt_zendesk"
-AIRBYTE = SHARED_SAMPLES / "airbyte-source-zendesk-support" / "expected_records_excerpt.jsonl"
+SEEDS = SAMPLES / "fivetran-dbt_zendesk"
+AIRBYTE = SAMPLES / "airbyte-source-zendesk-support" / "expected_records_excerpt.jsonl"
 MONTH = REPO / "sample_data" / "zendesk_2026-10"
 
 
