@@ -97,6 +97,22 @@ def detect_format(file: InputFile) -> str:
     )
 
 
+def _group_by_format(files: list[InputFile], fmt: str) -> dict[str, list[InputFile]]:
+    """Files by format. Under auto, an empty file has no format of its own: it joins the first
+    detected one (listed with 0 rows), or, when every file is empty, fails as holding no records."""
+    empty = [f for f in files if fmt == "auto" and not f.head(1)]
+    by_format: dict[str, list[InputFile]] = {}
+    for file in files:
+        if file not in empty:
+            by_format.setdefault(fmt if fmt != "auto" else detect_format(file), []).append(file)
+    if empty and not by_format:
+        raise InputError(empty[0].display, "holds no records", hint="is it the right file?")
+    if empty:
+        first = next(iter(by_format))
+        by_format[first] = sorted(by_format[first] + empty, key=files.index)
+    return by_format
+
+
 def _reject_empty(files: list[InputFile], counts: dict[str, int]) -> None:
     """An export with no records at all is a mistake; one empty table among others is not (an
     account without chat has an empty ticket_chat table). Provenance shows it with 0 rows."""
@@ -133,9 +149,7 @@ def load_sources(
     if fmt not in FORMATS:
         raise UsageError(f"unknown format '{fmt}'", did_you_mean(fmt, FORMATS))
     files = expand_inputs(list(paths), display)
-    by_format: dict[str, list[InputFile]] = {}
-    for file in files:
-        by_format.setdefault(fmt if fmt != "auto" else detect_format(file), []).append(file)
+    by_format = _group_by_format(files, fmt)
     provenance: list[InputProvenance] = []
     try:
         for name, group in by_format.items():
