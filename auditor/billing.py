@@ -98,13 +98,17 @@ def load_billed_csv(
     reject_inner_total_rows(con, file.display, id_header, export_ids)
     currency = read_amounts(con, file.display, columns.header("amount") or "amount")
     dates = billed_at_reading(con, options.date_format, file.display, columns.header("billed_at"))
+    # %Y reads '26' as the year 26: a year outside 1970-2199 is a date that did not parse.
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE billed_lines AS
-        SELECT r.line, r.conversation_id, r.billed_at_raw, {dates.sql} AS billed_at,
-               r.amount_raw, a.amount, r.units_raw,
-               coalesce(try_cast(r.units_raw AS BIGINT), 1) AS units
-        FROM billed_raw r LEFT JOIN bill_amounts a USING (line)
-        WHERE NOT r.is_total ORDER BY r.line
+        SELECT * EXCLUDE (read_at), CASE WHEN year(read_at) BETWEEN 1970 AND 2199
+                                         THEN read_at END AS billed_at
+        FROM (SELECT r.line, r.conversation_id, r.billed_at_raw, {dates.sql} AS read_at,
+                     r.amount_raw, a.amount, r.units_raw,
+                     coalesce(try_cast(r.units_raw AS BIGINT), 1) AS units
+              FROM billed_raw r LEFT JOIN bill_amounts a USING (line)
+              WHERE NOT r.is_total)
+        ORDER BY line
     """)
     _reject_bad_lines(con, file.display, columns, dates.expected)
     _write_billed(con, has_units="units" in columns.used)

@@ -113,7 +113,7 @@ def id_warnings(con: duckdb.DuckDBPyConnection, export_ids: str, reader: str,
         return []
     header = columns.used["conversation_id"]
     head = (f"{missing:,} of the bill's {total:,} conversation ids ({100 * missing / total:.0f}%) "
-            f"are not in the export, so their lines are unverifiable")
+            f"are not in the export, so your data cannot check their lines")
     other = _column_with_export_ids(con, export_ids, reader, columns, total - missing)
     if other:
         return [f"{head}: column '{other}' holds ids that are in the export, so it is probably "
@@ -121,12 +121,11 @@ def id_warnings(con: duckdb.DuckDBPyConnection, export_ids: str, reader: str,
     bill_shape = _shape(con, "SELECT id FROM bill_ids WHERE NOT found")
     export_shape = _shape(con, f"SELECT conversation_id AS id FROM {export_ids}")
     if not bill_shape.like(export_shape):
-        return [f"{head}: the bill's ids look like {bill_shape} and the export's like "
-                f"{export_shape}, so column '{header}' probably holds another id (a ticket, "
+        return [f"{head}: the bill's ids are {bill_shape}, the export's {export_shape}, so column '{header}' probably holds another id (a ticket, "
                 "invoice line or customer id) or the export is from another system; name the "
                 "conversation id column with --id-column."]
-    return [f"{head}: the ids look alike ({bill_shape} and {export_shape}), so the export is "
-            f"probably not the one the vendor billed from; check it is the same workspace and covers the billed "
+    return [f"{head}: the ids look alike (the bill's {bill_shape}, the export's "
+            f"{export_shape}), so the export is probably not the one the vendor billed from; check it is the same workspace and covers the billed "
             f"month{_date_ranges(con)}."]
 
 
@@ -154,7 +153,7 @@ class IdShape(NamedTuple):
     example: str
 
     def __str__(self) -> str:
-        return f"'{self.example}' ({self.length} {'digits' if self.digits else 'characters'})"
+        return f"{self.length} {'digits' if self.digits else 'characters'} like '{self.example}'"
 
     def like(self, other: IdShape) -> bool:
         """Same kind, and lengths within a quarter of each other (or 2 characters)."""
@@ -176,5 +175,6 @@ def _date_ranges(con: duckdb.DuckDBPyConnection) -> str:
                             "FROM events")
     if not bill or bill[0] is None or not export or export[0] is None:
         return ""
+    apart = "; they do not overlap" if bill[1] < export[0] or export[1] < bill[0] else ""
     return (f" (the bill's lines are dated {bill[0]}..{bill[1]}, the export's events "
-            f"{export[0]}..{export[1]})")
+            f"{export[0]}..{export[1]}{apart})")

@@ -112,7 +112,7 @@ TIMES = ("", " %H:%M", " %H:%M:%S", " %I:%M %p", " %I:%M:%S %p")
 UNAMBIGUOUS_DATES = ("%Y.%m.%d", "%Y/%m/%d", "%d %b %Y", "%d-%b-%Y", "%d-%b-%y", "%b %d, %Y",
                      "%d %B %Y", "%B %d, %Y")
 # dd/mm/yyyy, mm/dd/yyyy and their . and - forms: the first two fields and the separator.
-SHORT_DATE = r"^([0-9]{1,2})([/.-])([0-9]{1,2})[/.-]([0-9]{4}|[0-9]{2})\b"
+SHORT_DATE = r"^([0-9]{1,2})([/.-])([0-9]{1,2})[/.-]([0-9]{4}|[0-9]{2})([^0-9]|$)"
 
 
 def billed_at_reading(con: duckdb.DuckDBPyConnection, date_format: str | None, display: str,
@@ -122,20 +122,19 @@ def billed_at_reading(con: duckdb.DuckDBPyConnection, date_format: str | None, d
     if date_format:
         _check_format(con, date_format)
         return DateReading(_parse_sql([date_format], named_first=True), date_format,
-                           f"--date-format '{date_format}' or {ISO}",
+                           f"--date-format '{date_format}', {ISO}",
                            f"Billed list dates read with --date-format '{date_format}', in UTC.")
     short = _short_dates(con)
     if short is None or header is None:
         return DateReading(_parse_sql(_with_times(UNAMBIGUOUS_DATES)), None, ISO, None)
     day_first, example = _field_order(short, display, header)
     named = format_like(example, day_first)
-    date = named.split(" ")[0]
-    dates = (date.replace("%y", "%Y"), date.replace("%Y", "%y"))  # 2026 and 26
-    sql = _parse_sql(_with_times(dates + UNAMBIGUOUS_DATES))
+    date = format_like(example, day_first, with_time=False)
+    sql = _parse_sql([named] + _with_times((date,) + UNAMBIGUOUS_DATES))
     read = first_row(con, f"SELECT strftime({sql}, '%Y-%m-%d %H:%M') FROM "
                           f"(SELECT {sql_string(example)} AS billed_at_raw)")
     order = "day-first" if day_first else "month-first"
-    return DateReading(sql, named, f"{ISO} or {named}",
+    return DateReading(sql, named, f"{named}, {ISO}",
                        f"Billed list dates read {order} ({named}: '{example}' is "
                        f"{read[0] if read else '?'}), in UTC.")
 
@@ -196,21 +195,21 @@ def _field_order(short: tuple, display: str, header: str) -> tuple[bool, str]:
     if day_line is None and month_line is None:
         raise InputError(display, f"column '{header}' holds dates like '{example}' that read "
                          "day-first or month-first, and no value tells which",
-                         hint=f"say which with --date-format '{format_like(example, True)}' "
-                              f"(day first) or --date-format '{format_like(example, False)}' "
-                              "(month first)")
+                         hint=f"say which: --date-format '{format_like(example, True)}' for "
+                              f"day first, --date-format '{format_like(example, False)}' for "
+                              "month first")
     return day_line is not None, str(day_value if day_line is not None else month_value)
 
 
-def format_like(example: str, day_first: bool) -> str:
+def format_like(example: str, day_first: bool, with_time: bool = True) -> str:
     """The strptime format of a dd/mm/yyyy-like value, e.g. '%d/%m/%Y %H:%M'."""
     found = re.match(SHORT_DATE, example.strip())
     separator, year = (found.group(2), found.group(4)) if found else ("/", "2026")
     fields = ("%d", "%m") if day_first else ("%m", "%d")
     date = separator.join((*fields, "%Y" if len(year) == 4 else "%y"))
-    rest = example.strip()[found.end():] if found else ""
-    clock = re.match(r"[ T]+[0-9]{1,2}:[0-9]{2}(:[0-9]{2})?(\s*[AaPp][Mm])?", rest)
-    if not clock:
+    rest = example.strip()[found.end(4):] if found else ""
+    clock = re.match(r"( +|T)[0-9]{1,2}:[0-9]{2}(:[0-9]{2})?( *[AaPp][Mm])?", rest)
+    if not clock or not with_time:
         return date
-    time = ("%I" if clock.group(2) else "%H") + ":%M" + (":%S" if clock.group(1) else "")
-    return f"{date} {time}" + (" %p" if clock.group(2) else "")
+    time = ("%I" if clock.group(3) else "%H") + ":%M" + (":%S" if clock.group(2) else "")
+    return f"{date}{clock.group(1)}{time}" + (" %p" if clock.group(3) else "")

@@ -119,9 +119,9 @@ def _notes(request: AuditRequest, vendor: RuleSet, price: Decimal | None,
            bill: BillRead | None) -> list[str]:
     notes = []
     if request.unit_price is not None and vendor.unit_price is not None:
-        notes.append(f"--unit-price {request.unit_price} was used instead of rule set "
-                     f"'{vendor.id}''s unit price {vendor.unit_price} for billed items without "
-                     "an amount.")
+        notes.append(f"--unit-price {request.unit_price} was used instead of the unit price "
+                     f"{vendor.unit_price} of rule set {vendor.id} for billed items without an "
+                     "amount.")
     if price is None:
         notes.append("No unit price: lines without an amount count as $0. Pass --unit-price.")
     if request.period is None:

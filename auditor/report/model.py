@@ -20,7 +20,8 @@ Cents = Annotated[Decimal, PlainSerializer(lambda amount: float(round(amount, 2)
 
 
 def usd(amount: float | Decimal) -> str:
-    return f"${float(amount):,.2f}"
+    """$1,234.50; a credit is -$0.99."""
+    return ("-" if amount < 0 else "") + f"${abs(float(amount)):,.2f}"
 
 
 def share(part: int, whole: int) -> str:
