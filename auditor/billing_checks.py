@@ -11,6 +11,7 @@ All in SQL over `billed_raw` (line, conversation_id, billed_at_raw, amount_raw, 
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import NamedTuple
 
 import duckdb
@@ -26,9 +27,11 @@ IS_SUMMARY = (f"(regexp_full_match(lower(conversation_id), '{SUMMARY_ID}') "
               "OR (conversation_id IS NULL AND billed_at_raw IS NULL))")
 # Ids a spreadsheet wrote as numbers: rounded to scientific notation, or given a decimal part.
 SPREADSHEET_IDS = (
-    ("rounded", r"[0-9](\.[0-9]+)?[eE][-+]?[0-9]+", "rounded the ids"),
-    ("numbers", r"[0-9]+\.0+", "turned the ids into numbers"),
+    (r"[0-9](\.[0-9]+)?[eE][-+]?[0-9]+", "rounded the ids"),
+    (r"[0-9]+\.0+", "turned the ids into numbers"),
 )
+BLANK = "(conversation_id IS NULL AND amount_raw IS NULL AND units_raw IS NULL)"
+TOTALS_DESCRIBED = 3  # total rows a note describes one by one
 MOSTLY = 0.5  # more than this share of billed ids missing from the export gets a warning
 
 
@@ -43,28 +46,40 @@ def mark_total_rows(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def total_row_notes(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """One note naming the rows left out, and whether the bill's total matches its lines."""
-    rows = con.execute("SELECT r.line, r.conversation_id, r.amount_raw, a.amount FROM billed_raw r "
-                       "LEFT JOIN bill_amounts a USING (line) WHERE r.is_total "
-                       "ORDER BY r.line").fetchall()
-    if not rows:
+    """One note naming the rows left out, and whether the bill's total matches its lines.
+    Blank rows (a spreadsheet's formatted but empty rows) are only counted."""
+    left_out, blank = con.execute(
+        f"SELECT count(*), count(*) FILTER ({BLANK}) FROM billed_raw WHERE is_total").fetchall()[0]
+    if not left_out:
         return []
+    rows = con.execute(f"""
+        SELECT r.line, r.conversation_id, r.amount_raw, a.amount FROM billed_raw r
+        LEFT JOIN bill_amounts a USING (line) WHERE r.is_total AND NOT {BLANK}
+        ORDER BY r.line LIMIT {TOTALS_DESCRIBED}""").fetchall()
     lines_sum = scalar(con, "SELECT sum(a.amount) FROM bill_amounts a JOIN billed_raw r "
                             "USING (line) WHERE NOT r.is_total")
-    described = []
-    for line, label, raw, amount in rows:
-        what = f"line {line + 1}: " + (f"'{label}'" if label else "an empty id")
-        if raw is not None and amount is not None and lines_sum is not None:
-            what += f" {raw}, " + ("which matches the sum of the lines" if amount == lines_sum
-                                   else f"while the lines add up to {usd(lines_sum)}")  # type: ignore[arg-type]
-        elif raw is None:
-            what += " and no amount"
-        described.append(what)
-    if len(rows) == 1:
+    described = [_total_row(line, label, raw, amount, lines_sum)  # type: ignore[arg-type]
+                 for line, label, raw, amount in rows]
+    if left_out - blank > len(rows):
+        described.append(f"{left_out - blank - len(rows):,} more")
+    if blank:
+        described.append(f"{blank:,} blank row{'s' * (blank != 1)}")
+    if left_out == 1:
         return [f"Left out the last row of the billed list, a total row, not a billed line "
                 f"({described[0]})."]
-    return [f"Left out the last {len(rows)} rows of the billed list, total rows, not billed "
+    return [f"Left out the last {left_out:,} rows of the billed list, total rows, not billed "
             f"lines ({'; '.join(described)})."]
+
+
+def _total_row(line: int, label: str | None, raw: str | None, amount: Decimal | None,
+               lines_sum: Decimal | None) -> str:
+    what = f"line {line + 1}: " + (f"'{label}'" if label else "an empty id")
+    if raw is None:
+        return what + " and no amount"
+    if amount is None or lines_sum is None:
+        return f"{what} {raw}"
+    return f"{what} {raw}, " + ("which matches the sum of the lines" if amount == lines_sum
+                                else f"while the lines add up to {usd(lines_sum)}")
 
 
 def reject_inner_total_rows(con: duckdb.DuckDBPyConnection, display: str, header: str,
@@ -85,7 +100,7 @@ def reject_inner_total_rows(con: duckdb.DuckDBPyConnection, display: str, header
 def reject_spreadsheet_ids(con: duckdb.DuckDBPyConnection, display: str, header: str,
                            export_ids: str) -> None:
     """Ids like 2.1547E+14 or 215470000043591.0, unless the export's own ids look like that."""
-    for _, pattern, damage in SPREADSHEET_IDS:
+    for pattern, damage in SPREADSHEET_IDS:
         count, example, line = first_row(con, f"""
             SELECT count(*), arg_min(conversation_id, line), min(line) FROM billed_raw
             WHERE NOT is_total AND regexp_full_match(conversation_id, '{pattern}')""") or (0, 0, 0)

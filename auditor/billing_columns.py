@@ -30,7 +30,7 @@ ROLES: tuple[Role, ...] = (
     Role("billed_at", "--billed-at-column", "billing time",
          ("billed_at", "billed", "billed_on", "billed_date", "date_billed", "billing_date",
           "billing_time", "resolved_at", "resolved_on", "resolution_date", "resolution_time",
-          "charged_at", "date", "datetime", "timestamp", "time")),
+          "charged_at", "date", "datetime", "timestamp")),
     Role("amount", "--amount-column", "amount",
          ("amount", "price", "cost", "charge", "fee", "billed_amount", "amount_billed",
           "line_amount", "line_total", "total")),

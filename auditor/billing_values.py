@@ -23,8 +23,8 @@ from auditor.errors import InputError, UsageError
 CURRENCY_MARK = r"US\$|\$|€|£|\b(?:USD|EUR|GBP|CHF|CAD|AUD)\b"
 CURRENCY_CODE = "CASE m WHEN '$' THEN 'USD' WHEN 'US$' THEN 'USD' WHEN '€' THEN 'EUR' " \
                 "WHEN '£' THEN 'GBP' ELSE nullif(m, '') END"
-GROUP_MARKS = "[,'' ]"  # thousands separators with a decimal point (SQL-quoted apostrophe)
-# A number read with a decimal point / a decimal comma; the grouped forms need whole groups of 3.
+# A number read with a decimal point / a decimal comma; the grouped forms need whole groups of 3
+# (thousands separated by the other mark, a space or an apostrophe, quoted '' for SQL).
 POINT_NUMBER = r"[0-9]+(\.[0-9]+)?|\.[0-9]+|[1-9][0-9]{0,2}([,'' ][0-9]{3})+(\.[0-9]+)?"
 COMMA_NUMBER = r"[0-9]+(,[0-9]+)?|,[0-9]+|[1-9][0-9]{0,2}([.'' ][0-9]{3})+(,[0-9]+)?"
 POINT_VALUE = (f"CASE WHEN regexp_full_match(num, '{POINT_NUMBER}') THEN try_cast("
@@ -69,11 +69,14 @@ def read_amounts(con: duckdb.DuckDBPyConnection, display: str, header: str) -> s
 
 def _decimal_mark(con: duckdb.DuckDBPyConnection, display: str, header: str) -> str:
     """'.' or ',': what the values that can be read only one way say."""
-    point, comma, ambiguous = (first_row(con, f"""
-        SELECT count(*), min(line), arg_min(raw, line) FROM (
-            SELECT line, raw, {POINT_VALUE} AS p, {COMMA_VALUE} AS c FROM bill_amounts)
-        WHERE {where}""") or (0, None, None) for where in (
-        "p IS NOT NULL AND c IS NULL", "c IS NOT NULL AND p IS NULL", "p <> c"))
+    # Only a point reads it, only a comma does, or both differently (1,234: 1234 or 1.234).
+    kinds = ("p IS NOT NULL AND c IS NULL", "c IS NOT NULL AND p IS NULL", "p <> c")
+    row = con.execute("SELECT " + ", ".join(
+        f"count(*) FILTER ({where}), min(line) FILTER ({where}), "
+        f"arg_min(raw, line) FILTER ({where})" for where in kinds)
+        + f" FROM (SELECT line, raw, {POINT_VALUE} AS p, {COMMA_VALUE} AS c FROM bill_amounts)"
+    ).fetchall()[0]
+    point, comma, either = row[0:3], row[3:6], row[6:9]
     if point[0] and comma[0]:
         raise InputError(display, f"column '{header}' mixes decimal points (line "
                          f"{point[1] + 1}: '{point[2]}') and decimal commas (line "
@@ -81,10 +84,10 @@ def _decimal_mark(con: duckdb.DuckDBPyConnection, display: str, header: str) -> 
                          hint="write every amount with the same decimal mark")
     if point[0] or comma[0]:
         return "." if point[0] else ","
-    if ambiguous[0]:
-        raise InputError(display, f"column '{header}' holds amounts like '{ambiguous[2]}' "
+    if either[0]:
+        raise InputError(display, f"column '{header}' holds amounts like '{either[2]}' "
                          "that can be read with a decimal point or a decimal comma",
-                         record=f"line {ambiguous[1] + 1}",
+                         record=f"line {either[1] + 1}",
                          hint="write the amounts without thousands separators, e.g. 1234.00")
     return "."
 
@@ -154,14 +157,14 @@ def _parse_sql(formats: list[str], named_first: bool = False) -> str:
 
 
 def _check_format(con: duckdb.DuckDBPyConnection, date_format: str) -> None:
+    if "%" not in date_format:
+        raise UsageError(f"--date-format '{date_format}' has no % codes",
+                         "e.g. '%d/%m/%Y %H:%M' for 29/09/2026 04:23")
     try:
         con.execute("SELECT try_strptime('2026-01-01', ?)", [date_format]).fetchall()
     except duckdb.Error as exc:
         raise UsageError(f"--date-format '{date_format}' is not a date format: "
                          f"{error_text(exc)}", "use strptime codes, e.g. '%d/%m/%Y %H:%M'") from exc
-    if "%" not in date_format:
-        raise UsageError(f"--date-format '{date_format}' has no % codes",
-                         "e.g. '%d/%m/%Y %H:%M' for 29/09/2026 04:23")
 
 
 def _short_dates(con: duckdb.DuckDBPyConnection) -> tuple | None:

@@ -124,6 +124,16 @@ def test_totals_that_do_not_add_up_say_so(tmp_path: Path, export: Path) -> None:
                     "'Total' $2.50, while the lines add up to $1.98).")
 
 
+def test_blank_rows_a_spreadsheet_saved_after_the_total_are_counted(tmp_path: Path,
+                                                                    export: Path) -> None:
+    rows = [[IDS[0], "0.99"], [IDS[1], "0.99"], ["Total", "1.98"]] + [["", ""]] * 500
+    _, out = _audit(tmp_path, export, ["conversation_id", "amount"], rows)
+    report = _report(out)
+    assert report["billed"]["items"] == 2
+    assert ("Left out the last 501 rows of the billed list, total rows, not billed lines (line 4: "
+            "'Total' 1.98, which matches the sum of the lines; 500 blank rows).") in report["notes"]
+
+
 @pytest.mark.parametrize("label, expected", [
     ("Subtotal", "bill.csv, line 3, field 'conversation_id': 'Subtotal' looks like a total row "
                  "in the middle of the bill"),

@@ -63,7 +63,7 @@ def _finish(report: Report, out: Path | None) -> None:
               help="Export format; auto detects it per file.")
 @click.option("--billed", "billed_csv", type=click.Path(), metavar="FILE",
               help="The vendor's billed list: CSV with a conversation id column and optional "
-                   "billed_at, amount and units columns (see below).")
+                   "billed_at, amount and units columns (see above).")
 @click.option("--billed-from-labels", is_flag=True,
               help="Use the vendor's own labels in the export as the bill.")
 @click.option("--billed-count", type=click.IntRange(min=0), metavar="N",
@@ -104,26 +104,29 @@ def audit_command(exports: tuple[str, ...], fmt: str, billed_csv: str | None,
     unverifiable (the conversation is not in the export).
 
     \b
-    The billed list (--billed) is a CSV, one line per billed item:
-      conversation id  "conversation_id", "Conversation ID", "ticket_id", ... or --id-column
-      billed_at        "Billed At", "date", "resolved_at", ...  or --billed-at-column
-                       ISO 8601, epoch seconds, or 29/09/2026-style dates: day- or
-                       month-first when a value tells (29/09), else --date-format;
-                       no time zone means UTC
-      amount           "Amount", "price", ...  or --amount-column; 0.99, $0.99,
-                       0,99 EUR, 1,234.50; a negative amount is a credit, reported
-                       apart and never disputed
-      units            "units", "quantity", ...  or --units-column; default 1
-    Other columns are listed in the report's notes. Total rows at the end
-    (Total, Sum, Subtotal, or an empty id with an amount) are left out, with a note.
-    Money: a line's amount, else --unit-price, else the vendor rule set's price.
+    The billed list (--billed FILE) is a CSV, one line per billed item, with
+    columns found by their header (any case, spaces or underscores), or named:
+      conversation id  conversation_id, Conversation ID, ticket_id  --id-column
+      billing time     billed_at, Billed At, date, resolved_at  --billed-at-column
+      amount           amount, Amount, price, cost  --amount-column
+      units            units, quantity, qty (default 1)  --units-column
+    Two headers for one column is an error: name one. Other columns are
+    listed in the report's notes. Dates: ISO 8601, epoch seconds, or
+    29/09/2026-style dates, read day- or month-first when a value tells
+    (29/09 is day-first), else name the format with --date-format; no time
+    zone means UTC. Amounts: 0.99, 0,99, $0.99, 0.99 USD, €0,99, 1,234.50;
+    a negative amount, -0.99 or (0.99), is a credit: reported apart, never
+    billed or disputed. Total rows at the end of the file (Total, Sum,
+    Subtotal, or an empty id) are left out, with a note. Lines without an
+    amount cost --unit-price, else the vendor rule set's price.
 
     \b
     Example:
         auditor audit intercom_export.jsonl.gz --billed fin_invoice.csv \\
             --period 2026-10-01..2026-10-31 --out report/
         auditor audit intercom_export.jsonl.gz --billed invoice_from_excel.csv \\
-            --id-column "Conv #" --billed-at-column "Resolved" --date-format '%d/%m/%Y %H:%M'
+            --id-column "Conv #" --amount-column "Fee (net)" \\
+            --date-format '%d/%m/%Y %H:%M' --unit-price 0.90
         auditor audit events.parquet conversations.parquet --format canonical \\
             --billed-count 1840 --unit-price 0.99
         auditor audit zendesk_export/ --format zendesk --ai-agent-id 9100000001 \\
