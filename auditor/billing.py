@@ -22,7 +22,7 @@ from auditor.billing_checks import (
     id_warnings, mark_total_rows, reject_inner_total_rows, reject_spreadsheet_ids, total_row_notes,
 )
 from auditor.billing_columns import BillColumns, column_notes, resolve_columns
-from auditor.billing_values import billed_at_reading, read_amounts
+from auditor.billing_values import DateReading, billed_at_reading, read_amounts
 from auditor.engine import error_line, error_text, first_row, scalar, sql_string
 from auditor.errors import InputError, UsageError
 from auditor.sources import InputProvenance
@@ -96,21 +96,7 @@ def load_billed_csv(
     id_header = columns.used["conversation_id"]
     reject_spreadsheet_ids(con, file.display, id_header, export_ids)
     reject_inner_total_rows(con, file.display, id_header, export_ids)
-    currency = read_amounts(con, file.display, columns.header("amount") or "amount")
-    dates = billed_at_reading(con, options.date_format, file.display, columns.header("billed_at"))
-    # %Y reads '26' as the year 26: a year outside 1970-2199 is a date that did not parse.
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE billed_lines AS
-        SELECT * EXCLUDE (read_at), CASE WHEN year(read_at) BETWEEN 1970 AND 2199
-                                         THEN read_at END AS billed_at
-        FROM (SELECT r.line, r.conversation_id, r.billed_at_raw, {dates.sql} AS read_at,
-                     r.amount_raw, a.amount, r.units_raw,
-                     coalesce(try_cast(r.units_raw AS BIGINT), 1) AS units
-              FROM billed_raw r LEFT JOIN bill_amounts a USING (line)
-              WHERE NOT r.is_total)
-        ORDER BY line
-    """)
-    _reject_bad_lines(con, file.display, columns, dates.expected)
+    currency, dates = _read_lines_values(con, file.display, columns, options.date_format)
     _write_billed(con, has_units="units" in columns.used)
     notes = (column_notes(columns) + total_row_notes(con) + ([dates.note] if dates.note else [])
              + _currency_notes(currency))
@@ -123,6 +109,28 @@ def load_billed_csv(
                                    rows=rows),
         columns=columns.used, date_format=dates.format, currency=currency, notes=notes,
         warnings=warnings)
+
+
+def _read_lines_values(con: duckdb.DuckDBPyConnection, display: str, columns: BillColumns,
+                       date_format: str | None) -> tuple[str | None, DateReading]:
+    """`billed_lines`: the billed lines (no total rows) with amount, billed_at and units read;
+    a value that does not parse is an error naming its line."""
+    currency = read_amounts(con, display, columns.header("amount") or "amount")
+    dates = billed_at_reading(con, date_format, display, columns.header("billed_at"))
+    # %Y reads '26' as the year 26: a year outside 1970-2199 is a date that did not parse.
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE billed_lines AS
+        SELECT * EXCLUDE (read_at), CASE WHEN year(read_at) BETWEEN 1970 AND 2199
+                                         THEN read_at END AS billed_at
+        FROM (SELECT r.line, r.conversation_id, r.billed_at_raw, {dates.sql} AS read_at,
+                     r.amount_raw, a.amount, r.units_raw,
+                     coalesce(try_cast(r.units_raw AS BIGINT), 1) AS units
+              FROM billed_raw r LEFT JOIN bill_amounts a USING (line)
+              WHERE NOT r.is_total)
+        ORDER BY line
+    """)
+    _reject_bad_lines(con, display, columns, dates.expected)
+    return currency, dates
 
 
 def _headers(con: duckdb.DuckDBPyConnection, display: str, reader: str) -> list[str]:
@@ -162,9 +170,10 @@ LINE_CHECKS = (
 def _reject_bad_lines(con: duckdb.DuckDBPyConnection, display: str, columns: BillColumns,
                       dates: str) -> None:
     """A billed line that cannot be judged is an input error: every line must get a status."""
-    empty = scalar(con, "SELECT min(line) FROM billed_lines WHERE conversation_id IS NULL")
-    if empty is not None:
-        raise InputError(display, "conversation id is empty", record=f"line {empty + 1}",
+    empty = first_row(con, "SELECT line FROM billed_lines WHERE conversation_id IS NULL "
+                           "ORDER BY line LIMIT 1")
+    if empty:
+        raise InputError(display, "conversation id is empty", record=f"line {empty[0] + 1}",
                          field=columns.used["conversation_id"])
     for role, is_bad, expected in LINE_CHECKS:
         bad = first_row(con, f"SELECT line, {role}_raw FROM billed_lines WHERE {is_bad} "

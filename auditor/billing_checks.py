@@ -25,10 +25,11 @@ from auditor.report.model import usd
 SUMMARY_ID = r"((grand|sub)[ _-]*)?(total|sum)s?\b[^0-9]*|(sales )?tax|vat|gst"
 IS_SUMMARY = (f"(regexp_full_match(lower(conversation_id), '{SUMMARY_ID}') "
               "OR (conversation_id IS NULL AND billed_at_raw IS NULL))")
-# Ids a spreadsheet wrote as numbers: rounded to scientific notation, or given a decimal part.
+# Ids a spreadsheet wrote as numbers: rounded to scientific notation, or given a decimal part
+# (with a decimal comma where the spreadsheet's locale has one: 2,1547E+14).
 SPREADSHEET_IDS = (
-    (r"[0-9](\.[0-9]+)?[eE][-+]?[0-9]+", "rounded the ids"),
-    (r"[0-9]+\.0+", "turned the ids into numbers"),
+    (r"[0-9]([.,][0-9]+)?[eE][-+]?[0-9]+", "rounded the ids"),
+    (r"[0-9]+[.,]0+", "turned the ids into numbers"),
 )
 BLANK = "(conversation_id IS NULL AND amount_raw IS NULL AND units_raw IS NULL)"
 TOTALS_DESCRIBED = 3  # total rows a note describes one by one
