@@ -71,6 +71,8 @@ def _error(tmp_path: Path, export: Path, header: list[str], rows: list[list[str]
     (["2.1547E+14", "2.1547E+14", "2.1547E+14"],
      "column 'conversation_id' holds 3 values like 2.1547E+14 (first on line 2): the file was "
      "saved by a spreadsheet that rounded the ids (export the ids as text"),
+    (["2,1547E+14"] * 3, "holds 3 values like 2,1547E+14 (first on line 2): the file was saved "
+                         "by a spreadsheet that rounded the ids"),
     ([i + ".0" for i in IDS[:3]],
      "column 'conversation_id' holds 3 values like 215470000000011.0 (first on line 2): the "
      "file was saved by a spreadsheet that turned the ids into numbers (export the ids as text"),
