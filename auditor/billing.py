@@ -4,6 +4,11 @@ Whatever the source, the result is a `billed` table with one row per billed unit
 `line` (1-based, invoice order), `unit` (1..units of that line; a line bills one unit unless the
 list has a `units` column), `conversation_id`, `billed_at` (TIMESTAMP, UTC, may be NULL) and
 `amount` (DECIMAL: the line's amount shared by its units, NULL when the line has none).
+Negative lines of a billed list (credits) go to `billed_credits` instead, one row per line.
+
+A billed list is read as people save it: billing_columns.py finds the columns, billing_values.py
+reads amounts and dates, billing_checks.py leaves out total rows and catches ids a spreadsheet
+rewrote or that are not the export's.
 """
 
 from __future__ import annotations
@@ -11,15 +16,23 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+from pydantic import BaseModel
 
+from auditor.billing_checks import (
+    id_warnings, mark_total_rows, reject_inner_total_rows, reject_spreadsheet_ids, total_row_notes,
+)
+from auditor.billing_columns import BillColumns, column_notes, resolve_columns
+from auditor.billing_values import DateReading, billed_at_reading, read_amounts
 from auditor.engine import error_line, error_text, first_row, scalar, sql_string
-from auditor.errors import InputError, UsageError, did_you_mean
+from auditor.errors import InputError, UsageError
 from auditor.sources import InputProvenance
 from auditor.sources.files import expand_inputs
 
 BILLED_DDL = ("CREATE OR REPLACE TABLE billed (line BIGINT, unit BIGINT, conversation_id VARCHAR, "
               "billed_at TIMESTAMP, amount DECIMAL(18, 4))")
-UNITS_COLUMNS = ("units", "quantity")  # either header gives a line's number of units
+# Negative lines of a billed list: the vendor's credits, reported apart, never billed units.
+CREDITS_DDL = ("CREATE OR REPLACE TABLE billed_credits (line BIGINT, conversation_id VARCHAR, "
+               "billed_at TIMESTAMP, amount DECIMAL(18, 4))")
 # A line of N units: each unit gets amount / N, cut to 4 decimals; the first unit also gets the
 # remainder, so a line's units always add up to its amount exactly.
 SPLIT_AMOUNT = """
@@ -29,59 +42,107 @@ SPLIT_AMOUNT = """
                                                                AS DECIMAL(18, 4)) ELSE 0 END
     END
 """
+WORK_TABLES = ("billed_raw", "bill_amounts", "billed_lines", "bill_ids")
+
+
+class BillOptions(BaseModel):
+    """How to read a billed list: the headers the user named, and the date format."""
+
+    id_column: str | None = None
+    billed_at_column: str | None = None
+    amount_column: str | None = None
+    units_column: str | None = None
+    date_format: str | None = None
+
+    def named(self) -> dict[str, str | None]:
+        return {"conversation_id": self.id_column, "billed_at": self.billed_at_column,
+                "amount": self.amount_column, "units": self.units_column}
+
+
+class BillRead(BaseModel):
+    """What reading the billed list found, for the report."""
+
+    provenance: InputProvenance
+    columns: dict[str, str]  # role (conversation_id, billed_at, amount, units) -> header
+    date_format: str | None  # the strptime format read besides ISO 8601 / epoch seconds
+    currency: str | None  # the currency the amounts are marked with, if any
+    notes: list[str]
+    warnings: list[str]
 
 
 def load_billed_csv(
-    con: duckdb.DuckDBPyConnection, path: str | Path, id_column: str = "conversation_id",
-    display: dict[Path, str] | None = None,
-) -> InputProvenance:
-    """Read a billed list; every line must have an id, a parseable billed_at and amount."""
+    con: duckdb.DuckDBPyConnection, path: str | Path, options: BillOptions | None = None,
+    display: dict[Path, str] | None = None, export_ids: str = "vendor_facts",
+) -> BillRead:
+    """Read a billed list into `billed` and `billed_credits`. Every line must have an id and a
+    parseable billed_at, amount and units; export_ids (one row per conversation_id of the
+    export) tells spreadsheet-mangled and foreign ids apart."""
+    options = options or BillOptions()
     if Path(path).is_dir():
         raise UsageError(f"--billed {path} is a folder", "give the one CSV file of the bill")
     file = expand_inputs([path], display)[0]
     reader = f"read_csv({sql_string(str(file.path))}, all_varchar = true, header = true)"
-    columns = _columns(con, file.display, reader)
-    if id_column.lower() not in columns:
-        raise InputError(file.display, f"no '{id_column}' column in the header",
-                         hint=_id_hint(id_column, columns))
+    columns = resolve_columns(_headers(con, file.display, reader), options.named(), file.display)
     _read_lines(con, file.display, f"""
         CREATE OR REPLACE TEMP TABLE billed_raw AS
-        SELECT *, auditor_parse_ts(billed_at_raw) AS billed_at,
-               try_cast(amount_raw AS DECIMAL(18, 4)) AS amount,
-               coalesce(try_cast(units_raw AS BIGINT), 1) AS units
-        FROM (SELECT row_number() OVER () AS line,
-                     nullif(trim({_col(id_column, columns)}), '') AS conversation_id,
-                     nullif(trim({_col('billed_at', columns)}), '') AS billed_at_raw,
-                     nullif(trim(replace({_col('amount', columns)}, '$', '')), '') AS amount_raw,
-                     nullif(trim({_units_col(columns, file.display)}), '') AS units_raw
-              FROM {reader})
+        SELECT row_number() OVER () AS line,
+               nullif(trim({_col(columns, 'conversation_id')}), '') AS conversation_id,
+               nullif(trim({_col(columns, 'billed_at')}), '') AS billed_at_raw,
+               nullif(trim({_col(columns, 'amount')}), '') AS amount_raw,
+               nullif(trim({_col(columns, 'units')}), '') AS units_raw
+        FROM {reader}
     """)
-    _reject_bad_lines(con, file.display, id_column)
-    con.execute(BILLED_DDL)
-    # Without a units column every line is one unit: no need to expand lines into units.
-    units = ("unnest(range(1, units + 1))" if any(c in columns for c in UNITS_COLUMNS)
-             else "CAST(1 AS BIGINT)")
-    con.execute(f"""
-        INSERT INTO billed
-        SELECT line, unit, conversation_id, billed_at, {SPLIT_AMOUNT}
-        FROM (SELECT *, {units} AS unit FROM billed_raw)
-        ORDER BY line, unit
-    """)
-    con.execute("DROP TABLE billed_raw")
+    mark_total_rows(con)
+    id_header = columns.used["conversation_id"]
+    reject_spreadsheet_ids(con, file.display, id_header, export_ids)
+    reject_inner_total_rows(con, file.display, id_header, export_ids)
+    currency, dates = _read_lines_values(con, file.display, columns, options.date_format)
+    _write_billed(con, has_units="units" in columns.used)
+    notes = (column_notes(columns) + total_row_notes(con) + ([dates.note] if dates.note else [])
+             + _currency_notes(currency))
+    warnings = id_warnings(con, export_ids, reader, columns)
+    for table in WORK_TABLES:
+        con.execute(f"DROP TABLE IF EXISTS {table}")
     rows = int(scalar(con, "SELECT count(*) FROM billed"))  # type: ignore[arg-type]
-    return InputProvenance(path=file.display, sha256=file.sha256, format="billed-csv", rows=rows)
+    return BillRead(
+        provenance=InputProvenance(path=file.display, sha256=file.sha256, format="billed-csv",
+                                   rows=rows),
+        columns=columns.used, date_format=dates.format, currency=currency, notes=notes,
+        warnings=warnings)
 
 
-def _columns(con: duckdb.DuckDBPyConnection, display: str, reader: str) -> dict[str, str]:
+def _read_lines_values(con: duckdb.DuckDBPyConnection, display: str, columns: BillColumns,
+                       date_format: str | None) -> tuple[str | None, DateReading]:
+    """`billed_lines`: the billed lines (no total rows) with amount, billed_at and units read;
+    a value that does not parse is an error naming its line."""
+    currency = read_amounts(con, display, columns.header("amount") or "amount")
+    dates = billed_at_reading(con, date_format, display, columns.header("billed_at"))
+    # %Y reads '26' as the year 26: a year outside 1970-2199 is a date that did not parse.
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE billed_lines AS
+        SELECT * EXCLUDE (read_at), CASE WHEN year(read_at) BETWEEN 1970 AND 2199
+                                         THEN read_at END AS billed_at
+        FROM (SELECT r.line, r.conversation_id, r.billed_at_raw, {dates.sql} AS read_at,
+                     r.amount_raw, a.amount, r.units_raw,
+                     coalesce(try_cast(r.units_raw AS BIGINT), 1) AS units
+              FROM billed_raw r LEFT JOIN bill_amounts a USING (line)
+              WHERE NOT r.is_total)
+        ORDER BY line
+    """)
+    _reject_bad_lines(con, display, columns, dates.expected)
+    return currency, dates
+
+
+def _headers(con: duckdb.DuckDBPyConnection, display: str, reader: str) -> list[str]:
     try:
         names = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()]
     except duckdb.Error as exc:
         raise InputError(display, "cannot be read as CSV: " + str(exc).splitlines()[0]) from exc
-    return {str(n).strip().lower(): str(n) for n in names}
+    return [str(n) for n in names]
 
 
-def _col(name: str, columns: dict[str, str]) -> str:
-    real = columns.get(name.lower())
+def _col(columns: BillColumns, role: str) -> str:
+    real = columns.header(role)
     return '"' + real.replace('"', '""') + '"' if real else "CAST(NULL AS VARCHAR)"
 
 
@@ -94,26 +155,11 @@ def _read_lines(con: duckdb.DuckDBPyConnection, display: str, sql: str) -> None:
                          record=error_line(exc)) from exc
 
 
-def _units_col(columns: dict[str, str], display: str) -> str:
-    present = [name for name in UNITS_COLUMNS if name in columns]
-    if len(present) > 1:
-        raise InputError(display, "has both a 'units' and a 'quantity' column",
-                         hint="keep the one that counts the billed units")
-    return _col(present[0], columns) if present else "CAST(NULL AS VARCHAR)"
-
-
-def _id_hint(id_column: str, columns: dict[str, str]) -> str:
-    close = did_you_mean(id_column, columns)
-    found = "columns found: " + ", ".join(columns.values())
-    return f"{close} {found}; pick one with --id-column NAME" if close else \
-        f"{found}; pick the conversation id column with --id-column NAME"
-
-
-# (field, SQL that is true for a bad raw value, what was expected)
+# (role, SQL that is true for a bad raw value, what was expected)
 LINE_CHECKS = (
-    ("billed_at", "billed_at_raw IS NOT NULL AND billed_at IS NULL",
-     "a timestamp (ISO 8601 or epoch seconds)"),
-    ("amount", "amount_raw IS NOT NULL AND coalesce(amount < 0, true)", "an amount of 0 or more"),
+    ("billed_at", "billed_at_raw IS NOT NULL AND billed_at IS NULL", "a timestamp ({dates})"),
+    ("amount", "amount_raw IS NOT NULL AND amount IS NULL",
+     "an amount such as 0.99, $0.99, 0,99 EUR or -0.99 (a credit)"),
     # Bounded: each unit becomes a row, and no conversation is billed 10,000 windows.
     ("units", "units_raw IS NOT NULL AND NOT (regexp_full_match(units_raw, '[0-9]{1,5}') "
               "AND try_cast(units_raw AS BIGINT) BETWEEN 1 AND 10000)",
@@ -121,18 +167,43 @@ LINE_CHECKS = (
 )
 
 
-def _reject_bad_lines(con: duckdb.DuckDBPyConnection, display: str, id_column: str) -> None:
+def _reject_bad_lines(con: duckdb.DuckDBPyConnection, display: str, columns: BillColumns,
+                      dates: str) -> None:
     """A billed line that cannot be judged is an input error: every line must get a status."""
-    empty = con.execute("SELECT min(line) FROM billed_raw WHERE conversation_id IS NULL").fetchall()[0]
-    if empty and empty[0] is not None:
+    empty = first_row(con, "SELECT line FROM billed_lines WHERE conversation_id IS NULL "
+                           "ORDER BY line LIMIT 1")
+    if empty:
         raise InputError(display, "conversation id is empty", record=f"line {empty[0] + 1}",
-                         field=id_column)
-    for field, is_bad, expected in LINE_CHECKS:
-        bad = first_row(con, f"SELECT line, {field}_raw FROM billed_raw WHERE {is_bad} "
-                                  "ORDER BY line LIMIT 1")
+                         field=columns.used["conversation_id"])
+    for role, is_bad, expected in LINE_CHECKS:
+        bad = first_row(con, f"SELECT line, {role}_raw FROM billed_lines WHERE {is_bad} "
+                             "ORDER BY line LIMIT 1")
         if bad:
-            raise InputError(display, f"cannot parse '{bad[1]}' as {expected}",
-                             record=f"line {bad[0] + 1}", field=field)
+            raise InputError(display, f"cannot parse '{bad[1]}' as {expected.format(dates=dates)}",
+                             record=f"line {bad[0] + 1}", field=columns.header(role))
+
+
+def _write_billed(con: duckdb.DuckDBPyConnection, has_units: bool) -> None:
+    """`billed`: a row per billed unit; `billed_credits`: a row per negative line."""
+    con.execute(BILLED_DDL)
+    con.execute(CREDITS_DDL)
+    # Without a units column every line is one unit: no need to expand lines into units.
+    units = "unnest(range(1, units + 1))" if has_units else "CAST(1 AS BIGINT)"
+    con.execute(f"""
+        INSERT INTO billed
+        SELECT line, unit, conversation_id, billed_at, {SPLIT_AMOUNT}
+        FROM (SELECT *, {units} AS unit FROM billed_lines WHERE coalesce(amount >= 0, true))
+        ORDER BY line, unit
+    """)
+    con.execute("INSERT INTO billed_credits SELECT line, conversation_id, billed_at, amount "
+                "FROM billed_lines WHERE amount < 0 ORDER BY line")
+
+
+def _currency_notes(currency: str | None) -> list[str]:
+    if currency in (None, "USD"):
+        return []
+    return [f"The billed list's amounts are in {currency}: read this report's money figures in "
+            f"{currency}, though they are written with a $ sign."]
 
 
 def billed_from_labels(con: duckdb.DuckDBPyConnection, facts_table: str,
@@ -140,6 +211,7 @@ def billed_from_labels(con: duckdb.DuckDBPyConnection, facts_table: str,
     """The vendor's own labels as the bill: one line per labelled conversation."""
     label_list = ", ".join(sql_string(label) for label in labels) or "NULL"
     con.execute(BILLED_DDL)
+    con.execute(CREDITS_DDL)
     con.execute(f"""
         INSERT INTO billed
         SELECT row_number() OVER (ORDER BY last_ai_message_at NULLS LAST, conversation_id), 1,
@@ -152,3 +224,4 @@ def billed_from_labels(con: duckdb.DuckDBPyConnection, facts_table: str,
 def empty_billed(con: duckdb.DuckDBPyConnection) -> None:
     """A count-only invoice has no lines."""
     con.execute(BILLED_DDL)
+    con.execute(CREDITS_DDL)

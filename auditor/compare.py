@@ -41,6 +41,7 @@ class CompareRequest(BaseModel):
     format: str = "auto"
     period: Period | None = None
     sources: SourceOptions = Field(default_factory=SourceOptions)
+    unit_price: Decimal | None = None  # --unit-price: for rule sets without a price of their own
 
 
 class RuleSetCount(BaseModel):
@@ -53,6 +54,9 @@ class RuleSetCount(BaseModel):
     conversations: int = Field(description="Conversations the rule set counts.")
     units: int = Field(description="Billing units those conversations are.")
     unit_price: float | None
+    price_from: str | None = Field(
+        description="Where unit_price comes from: 'rule set', '--unit-price' (the rule set has "
+                    "none) or null (no price).")
     currency: str
     amount: Cents | None = Field(description="units x unit_price; null without a price.")
 
@@ -94,7 +98,7 @@ def compare(request: CompareRequest, out_dir: Path | None = None) -> Comparison:
         comparison = Comparison(
             period=str(request.period) if request.period else None,
             conversations=int(engine.scalar(con, "SELECT count(*) FROM in_scope") or 0),
-            rulesets=_counts(con, rulesets),
+            rulesets=_counts(con, rulesets, request.unit_price),
             counted_by_not_by=_matrix(rulesets, disagreements),
             disagreements=disagreements,
             not_judged=int(engine.scalar(con, "SELECT count(*) FROM unjudgeable") or 0),
@@ -133,21 +137,26 @@ def _judge_all(con: duckdb.DuckDBPyConnection, rulesets: list[RuleSet],
     con.execute("CREATE TEMP TABLE verdicts_all AS " + " UNION ALL ".join(parts))
 
 
-def _counts(con: duckdb.DuckDBPyConnection, rulesets: list[RuleSet]) -> list[RuleSetCount]:
+def _counts(con: duckdb.DuckDBPyConnection, rulesets: list[RuleSet],
+            fallback_price: Decimal | None) -> list[RuleSetCount]:
     """Conversations, units and money of every rule set, from one pass over the verdicts."""
     totals = {int(n): (int(c), int(u)) for n, c, u in con.execute(
         "SELECT r, count(*) FILTER (counted), coalesce(sum(units), 0) FROM verdicts_all "
         "GROUP BY r").fetchall()}
-    return [_count(r, *totals.get(n, (0, 0))) for n, r in enumerate(rulesets)]
+    return [_count(r, *totals.get(n, (0, 0)), fallback_price) for n, r in enumerate(rulesets)]
 
 
-def _count(ruleset: RuleSet, conversations: int, units: int) -> RuleSetCount:
-    price = Decimal(str(ruleset.unit_price)) if ruleset.unit_price is not None else None
+def _count(ruleset: RuleSet, conversations: int, units: int,
+           fallback_price: Decimal | None) -> RuleSetCount:
+    """A rule set's own price first; --unit-price only for one that has none."""
+    price, source = ((Decimal(str(ruleset.unit_price)), "rule set")
+                     if ruleset.unit_price is not None else
+                     (fallback_price, "--unit-price" if fallback_price is not None else None))
     return RuleSetCount(
         id=ruleset.id, version=ruleset.version, sha256=ruleset.sha256, title=ruleset.title,
         vendor=ruleset.vendor, billing_unit=ruleset.billing_unit, conversations=conversations,
-        units=units, unit_price=ruleset.unit_price, currency=ruleset.currency,
-        amount=price * units if price is not None else None)
+        units=units, unit_price=float(price) if price is not None else None, price_from=source,
+        currency=ruleset.currency, amount=price * units if price is not None else None)
 
 
 def _matrix(rulesets: list[RuleSet],
@@ -203,6 +212,19 @@ def summary_rows(comparison: Comparison) -> list[tuple[str, str, str, str, str]]
             for r in comparison.rulesets]
 
 
+def price_lines(comparison: Comparison) -> list[str]:
+    """Which rule sets were priced at --unit-price, and which have no price at all."""
+    given = [r for r in comparison.rulesets if r.price_from == "--unit-price"]
+    unpriced = [r.id for r in comparison.rulesets if r.price_from is None]
+    lines = []
+    if given:
+        lines.append(f"Priced at --unit-price {given[0].unit_price:g} (no price of their own): "
+                     + ", ".join(r.id for r in given) + ".")
+    if unpriced:
+        lines.append("No price: " + ", ".join(unpriced) + "; pass --unit-price X to price them.")
+    return lines
+
+
 def _matrix_markdown(comparison: Comparison) -> list[str]:
     ids = [r.id for r in comparison.rulesets]
     lines = ["## Counted by the row's rule set, not by the column's", "",
@@ -224,6 +246,8 @@ def render_markdown(comparison: Comparison) -> str:
              "or quarantined records).", "",
              "| rule set | unit | conversations | units | amount |", "|---|---|---:|---:|---:|"]
     lines += [f"| `{a}` | {b} | {c} | {d} | {e} |" for a, b, c, d, e in summary_rows(comparison)]
+    prices = price_lines(comparison)
+    lines += ["", *prices] if prices else []
     lines += ["", *_matrix_markdown(comparison)]
     lines += ["", "## Where they disagree", "",
               "Conversations the first rule set counts and the second does not, by the second's "

@@ -22,7 +22,7 @@ from auditor.report.model import Report
 from auditor.report.write import QUARANTINE_QUERY, copy_table, write_outputs
 from auditor.schema import CONVERSATION_COLUMNS, EVENT_COLUMNS, column_names
 from auditor.rulesets import RuleSet, list_rulesets, resolve_ruleset
-from auditor.sources import IngestSummary, InputProvenance, SourceOptions, load_sources
+from auditor.sources import IngestSummary, SourceOptions, load_sources
 from auditor.verdicts import evaluate, fact_params, facts_used
 
 Progress = Callable[[str], None]
@@ -42,7 +42,13 @@ class AuditRequest(BaseModel):
     contract: str = "strict"
     period: Period | None = None
     unit_price: Decimal | None = None
-    id_column: str = "conversation_id"
+    # The billed list's headers, when not recognised by name (billing_columns.py), and the
+    # format of its dates when not ISO 8601 (billing_values.py).
+    id_column: str | None = None
+    billed_at_column: str | None = None
+    amount_column: str | None = None
+    units_column: str | None = None
+    date_format: str | None = None
     display_names: dict[Path, str] = {}
     sources: SourceOptions = SourceOptions()  # what the user tells the adapters
 
@@ -84,13 +90,13 @@ def audit(request: AuditRequest, out_dir: Path | None = None,
         # One facts row per conversation: the count the ingest summary left open.
         ingest = ingest.model_copy(update={"conversations": int(engine.scalar(  # type: ignore[arg-type]
             con, "SELECT count(*) FROM vendor_facts"))})
-        billed_input = load_bill(con, request, vendor)
+        bill = load_bill(con, request, vendor)
         judge(con, vendor, contract)
         stage("facts and verdicts computed")
         price = unit_price(vendor, request)
         build_findings(con, request.period, price, contract, vendor)
         stage("billed lines reconciled")
-        report = build_report(con, request, vendor, contract, ingest, billed_input, price)
+        report = build_report(con, request, vendor, contract, ingest, bill, price)
         if out_dir is not None:
             write_outputs(con, report, out_dir)
             stage(f"report written to {out_dir}")
@@ -133,10 +139,16 @@ def judge(con: duckdb.DuckDBPyConnection, vendor: RuleSet, contract: RuleSet) ->
 
 
 def load_bill(con: duckdb.DuckDBPyConnection, request: AuditRequest,
-              vendor: RuleSet) -> InputProvenance | None:
+              vendor: RuleSet) -> billing.BillRead | None:
+    """The `billed` table; runs after the facts exist, so a billed list's ids can be checked
+    against the export's (vendor_facts has one row per conversation)."""
     if request.billed_csv is not None:
-        return billing.load_billed_csv(con, request.billed_csv, request.id_column,
-                                       request.display_names)
+        options = billing.BillOptions(
+            id_column=request.id_column, billed_at_column=request.billed_at_column,
+            amount_column=request.amount_column, units_column=request.units_column,
+            date_format=request.date_format)
+        return billing.load_billed_csv(con, request.billed_csv, options, request.display_names,
+                                       export_ids="vendor_facts")
     if request.billed_from_labels:
         if not vendor.billed_labels:
             raise UsageError(f"rule set '{vendor.id}' names no billed_labels, so "
@@ -165,10 +177,10 @@ def _reject_unbilled_labels(con: duckdb.DuckDBPyConnection, vendor: RuleSet) -> 
 
 
 def unit_price(vendor: RuleSet, request: AuditRequest) -> Decimal | None:
-    """The line's amount comes first (in SQL); then the vendor rule set's price; then --unit-price."""
-    if vendor.unit_price is not None:
-        return Decimal(str(vendor.unit_price))
-    return request.unit_price
+    """The line's amount comes first (in SQL); then --unit-price; then the vendor rule set's."""
+    if request.unit_price is not None:
+        return request.unit_price
+    return Decimal(str(vendor.unit_price)) if vendor.unit_price is not None else None
 
 
 def ingest_only(paths: list[str], fmt: str, out: Path,

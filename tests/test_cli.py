@@ -50,10 +50,11 @@ def test_clean_bill_exits_0_and_disputes_exit_1(tmp_path: Path, export: Path) ->
 
 
 def test_id_column_maps_another_header(tmp_path: Path, export: Path) -> None:
-    bill = _bill(tmp_path, ["Conversation ID", "Amount"], [["good", "0.99"]])
+    bill = _bill(tmp_path, ["Conv #", "Amount"], [["good", "0.99"]])
     message = _error(["audit", str(export), "--billed", bill])
-    assert "bill.csv" in message and "--id-column" in message
-    assert run_cli(["audit", str(export), "--billed", bill, "--id-column", "Conversation ID"]).exit_code == 0
+    assert "bill.csv" in message and "columns found: Conv #, Amount" in message
+    assert "--id-column" in message
+    assert run_cli(["audit", str(export), "--billed", bill, "--id-column", "Conv #"]).exit_code == 0
 
 
 def test_billed_from_labels_uses_the_vendor_labels(tmp_path: Path, export: Path) -> None:
@@ -118,10 +119,10 @@ def test_broken_exports_are_input_errors(tmp_path: Path, content: str, expected:
 
 
 @pytest.mark.parametrize("header, row, expected", [
-    (["conversation_id", "amount"], ["good", "-1.50"],
-     "line 2, field 'amount': cannot parse '-1.50' as an amount of 0 or more"),
+    (["conversation_id", "amount"], ["good", "1.50 dollars"],
+     "line 2, field 'amount': cannot parse '1.50 dollars' as an amount such as 0.99"),
     (["conversation_id", "units", "quantity"], ["good", "1", "3"],
-     "has both a 'units' and a 'quantity' column"),
+     "has 2 columns that could be the units: 'units', 'quantity' (pick one with --units-column"),
 ])
 def test_bill_problems_are_one_line(tmp_path: Path, export: Path, header: list[str],
                                     row: list[str], expected: str) -> None:

@@ -44,6 +44,22 @@ def test_counts_and_money_per_definition(compared: tuple[Path, str]) -> None:
     assert data["conversations"] == 3
 
 
+def test_unit_price_prices_rule_sets_without_one(tmp_path: Path) -> None:
+    events = write_events(tmp_path / "events.csv", EVENTS)
+    result = run_cli(["compare", str(events), "--format", "canonical", "--rulesets", RULESETS,
+                      "--unit-price", "0.50", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    data = json.loads((tmp_path / "out" / "compare.json").read_text())
+    prices = {r["id"]: (r["unit_price"], r["price_from"], r["amount"]) for r in data["rulesets"]}
+    assert prices == {"intercom-fin": (0.99, "rule set", 1.98), "strict": (0.5, "--unit-price", 0.5)}
+    line = "Priced at --unit-price 0.5 (no price of their own): strict."
+    assert line in result.output and line in (tmp_path / "out" / "compare.md").read_text()
+
+
+def test_rule_sets_without_a_price_say_how_to_price_them(compared: tuple[Path, str]) -> None:
+    assert "No price: strict; pass --unit-price X to price them." in compared[1]
+
+
 def test_disagreements_grouped_by_the_reason_that_makes_the_difference(
         compared: tuple[Path, str]) -> None:
     data = json.loads((compared[0] / "compare.json").read_text())

@@ -96,7 +96,9 @@ def test_each_billed_unit_gets_a_status_in_invoice_order(audited: Path) -> None:
 
 def test_money_follows_the_units(audited: Path) -> None:
     report = json.loads((audited / "report.json").read_text())
-    assert report["billed"] == {"items": 9, "amount": 18.0, "source": "list", "unit_price": 2.0}
+    assert report["billed"] == {
+        "items": 9, "amount": 18.0, "source": "list", "unit_price": 2.0, "date_format": None,
+        "columns": {"conversation_id": "conversation_id", "amount": "amount", "units": "units"}}
     assert report["confirmed"] == {"items": 4, "amount": 8.0}
     assert report["disputed"]["items"] == 5 and report["disputed"]["amount"] == 10.0
     assert report["disputed"]["by_primary_reason"] == {"excess_units": 4,

@@ -63,7 +63,8 @@ def _finish(report: Report, out: Path | None) -> None:
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="auto", show_default=True,
               help="Export format; auto detects it per file.")
 @click.option("--billed", "billed_csv", type=click.Path(), metavar="FILE",
-              help="The vendor's billed list: CSV with conversation_id[, billed_at, amount].")
+              help="The vendor's billed list: CSV with a conversation id column and optional "
+                   "billed_at, amount and units columns (see above).")
 @click.option("--billed-from-labels", is_flag=True,
               help="Use the vendor's own labels in the export as the bill.")
 @click.option("--billed-count", type=click.IntRange(min=0), metavar="N",
@@ -75,25 +76,57 @@ def _finish(report: Report, out: Path | None) -> None:
 @click.option("--period", callback=_period, metavar="START..END",
               help="Invoice period, dates inclusive, UTC; e.g. 2026-10-01..2026-10-31.")
 @click.option("--unit-price", callback=_price, metavar="X",
-              help="Price per item when neither the billed line nor the vendor rule set has one.")
-@click.option("--id-column", default="conversation_id", show_default=True,
-              help="Header of the conversation id column in the billed list.")
+              help="Price per item for billed lines without an amount (and a count-only "
+                   "invoice); replaces the vendor rule set's price.")
+@click.option("--id-column", metavar="NAME",
+              help="Header of the billed list's conversation id column, when not recognised.")
+@click.option("--billed-at-column", metavar="NAME",
+              help="Header of the billed list's billing time column, when not recognised.")
+@click.option("--amount-column", metavar="NAME",
+              help="Header of the billed list's amount column, when not recognised.")
+@click.option("--units-column", metavar="NAME",
+              help="Header of the billed list's units (quantity) column, when not recognised.")
+@click.option("--date-format", metavar="FORMAT",
+              help="Format of the billed list's dates when not ISO 8601, in strptime codes, "
+                   "e.g. '%d/%m/%Y %H:%M'.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
               help="Write report.md, report.json, findings.csv/.parquet, quarantine.csv here.")
 @source_options
 def audit_command(exports: tuple[str, ...], fmt: str, billed_csv: str | None,
                   billed_from_labels: bool, billed_count: int | None, vendor: str, contract: str,
-                  period: Period | None, unit_price: Decimal | None, id_column: str,
-                  out: Path | None, sources: SourceOptions) -> None:
+                  period: Period | None, unit_price: Decimal | None, id_column: str | None,
+                  billed_at_column: str | None, amount_column: str | None,
+                  units_column: str | None, date_format: str | None, out: Path | None,
+                  sources: SourceOptions) -> None:
     """Audit a vendor's bill against your conversation export.
 
     Every billed line gets one status: confirmed, disputed (with reason codes) or
     unverifiable (the conversation is not in the export).
 
     \b
+    The billed list (--billed FILE) is a CSV, one line per billed item, with
+    columns found by their header (any case, spaces or underscores), or named:
+      conversation id  conversation_id, Conversation ID, ticket_id  --id-column
+      billing time     billed_at, Billed At, date, resolved_at  --billed-at-column
+      amount           amount, Amount, price, cost  --amount-column
+      units            units, quantity, qty (default 1)  --units-column
+    Two headers for one column is an error: name one. Other columns are
+    listed in the report's notes. Dates: ISO 8601, epoch seconds, or
+    29/09/2026-style dates, read day- or month-first when a value tells
+    (29/09 is day-first), else name the format with --date-format; no time
+    zone means UTC. Amounts: 0.99, 0,99, $0.99, 0.99 USD, €0,99, 1,234.50;
+    a negative amount, -0.99 or (0.99), is a credit: reported apart, never
+    billed or disputed. Total rows at the end of the file (Total, Sum,
+    Subtotal, or an empty id) are left out, with a note. Lines without an
+    amount cost --unit-price, else the vendor rule set's price.
+
+    \b
     Example:
         auditor audit intercom_export.jsonl.gz --billed fin_invoice.csv \\
             --period 2026-10-01..2026-10-31 --out report/
+        auditor audit intercom_export.jsonl.gz --billed invoice_from_excel.csv \\
+            --id-column "Conv #" --amount-column "Fee (net)" \\
+            --date-format '%d/%m/%Y %H:%M' --unit-price 0.90
         auditor audit events.parquet conversations.parquet --format canonical \\
             --billed-count 1840 --unit-price 0.99
         auditor audit zendesk_export/ --format zendesk --ai-agent-id 9100000001 \\
@@ -103,7 +136,8 @@ def audit_command(exports: tuple[str, ...], fmt: str, billed_csv: str | None,
         exports=list(exports), format=fmt, billed_csv=billed_csv,
         billed_from_labels=billed_from_labels, billed_count=billed_count, vendor=vendor,
         contract=contract, period=period, unit_price=unit_price, id_column=id_column,
-        sources=sources)
+        billed_at_column=billed_at_column, amount_column=amount_column,
+        units_column=units_column, date_format=date_format, sources=sources)
     report = audit(request, out, progress=_progress(list(exports)))  # type: ignore[arg-type]
     _finish(report, out)
     sys.exit(ExitCode.DISPUTES_FOUND if report.has_disputes else ExitCode.OK)

@@ -17,13 +17,16 @@ def summary_lines(report: Report) -> list[str]:
     b = report.billed
     head = f"Invoice{' ' + report.period if report.period else ''}: vendor rule set " \
            f"{report.vendor}, contract {report.contract}"
-    lines = [f"WARNING: {w}" for w in report.warnings] + ([""] if report.warnings else [])
+    lines = [f"Warning: {w}" for w in report.warnings] + ([""] if report.warnings else [])
     lines += [head, f"  {'':<30} {'items':>9}  {'amount':>13}  share"]
     lines.append(_row("billed", b.items, float(b.amount), b.items))
     lines.append(_row("confirmed", report.confirmed.items, float(report.confirmed.amount), b.items))
     lines.append(_row("disputed", report.disputed.items, float(report.disputed.amount), b.items))
     lines.append(_row("unverifiable", report.unverifiable.items,
                       float(report.unverifiable.amount), b.items))
+    if report.credits.items:  # the bill's negative lines: apart from the billed items
+        lines.append(f"  {'credits (not in billed)':<30} {report.credits.items:>9,}  "
+                     f"{_usd(report.credits.amount):>13}")
     lines += _unverifiable_lines(report) + _dispute_lines(report)
     lines += ["", *reproduction_lines(report), *ingest_lines(report)]
     lines += [f"Note: {note}" for note in report.notes]
@@ -68,5 +71,6 @@ def ingest_lines(report: Report) -> list[str]:
 
 def echo_summary(report: Report) -> None:
     for line in summary_lines(report):
-        style = {"bold": True} if line.startswith(("  disputed", "Invoice", "WARNING")) else {}
-        click.secho(line, **style)
+        warning = line.startswith("Warning: ")
+        bold = warning or line.startswith(("  disputed", "Invoice"))
+        click.secho(line, bold=bold, fg="red" if warning else None)

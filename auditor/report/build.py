@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from auditor import __version__
+from auditor.billing import BillRead
 from auditor.reconcile import (
     BILLING_REASONS, build_reproduction, count_only_breakdown, excess_reason,
     primary_reason_totals, reason_totals, status_totals,
@@ -17,14 +18,14 @@ from auditor.report.model import (
     RuleSetProvenance, Unverifiable,
 )
 from auditor.rulesets import RuleSet
-from auditor.sources import IngestSummary, InputProvenance
+from auditor.sources import IngestSummary
 
 if TYPE_CHECKING:
     from auditor.pipeline import AuditRequest
 
 
 def build_report(con: duckdb.DuckDBPyConnection, request: AuditRequest, vendor: RuleSet,
-                 contract: RuleSet, ingest: IngestSummary, billed_input: InputProvenance | None,
+                 contract: RuleSet, ingest: IngestSummary, bill: BillRead | None,
                  price: Decimal | None) -> Report:
     glossary = reason_glossary(contract)
     totals = status_totals(con)
@@ -40,20 +41,25 @@ def build_report(con: duckdb.DuckDBPyConnection, request: AuditRequest, vendor: 
     return Report(
         period=str(request.period) if request.period else None,
         contract=contract.id, vendor=vendor.id,
+        warnings=ingest_warnings(ingest) + (list(bill.warnings) if bill else []),
         billed=Billed(items=billed_items, amount=billed_amount, source=_bill_source(request),
-                      unit_price=float(price) if price is not None else None),
+                      unit_price=float(price) if price is not None else None,
+                      columns=bill.columns if bill else {},
+                      date_format=bill.date_format if bill else None),
         confirmed=Money(items=confirmed[0], amount=confirmed[1]),
         disputed=_disputed(con, disputed, glossary, count_only, price),
         unverifiable=Unverifiable(items=unverifiable[0], amount=unverifiable[1],
                                   by_reason={c: n for c, n, _ in reason_totals(con, "unverifiable")}),
+        credits=_credits(con),
         reproduction=Reproduction(ruleset=vendor.id, unit=vendor.billing_unit,
                                   **build_reproduction(con, request.period)),
         count_only=count_only,
         ingest=ingest_section(ingest),
         reasons=glossary,
-        warnings=ingest_warnings(ingest),
-        notes=_notes(request, vendor, price) + ingest_notes(ingest),
-        provenance=Provenance(tool_version=__version__, inputs=ingest.inputs, billed=billed_input,
+        notes=((bill.notes if bill else []) + _notes(request, vendor, price, bill)
+               + ingest_notes(ingest)),
+        provenance=Provenance(tool_version=__version__, inputs=ingest.inputs,
+                              billed=bill.provenance if bill else None,
                               rulesets=[_ruleset_provenance(vendor, "vendor"),
                                         _ruleset_provenance(contract, "contract")]),
     )
@@ -143,17 +149,28 @@ def _count_only(con: duckdb.DuckDBPyConnection, request: AuditRequest,
                      unexplained_items=unexplained, by_reason=by_reason)
 
 
-def _notes(request: AuditRequest, vendor: RuleSet, price: Decimal | None) -> list[str]:
+def _credits(con: duckdb.DuckDBPyConnection) -> Money:
+    items, amount = con.execute("SELECT count(*), coalesce(sum(amount), 0) "
+                                "FROM billed_credits").fetchall()[0]
+    return Money(items=int(items), amount=Decimal(amount))
+
+
+def _notes(request: AuditRequest, vendor: RuleSet, price: Decimal | None,
+           bill: BillRead | None) -> list[str]:
     notes = []
-    if request.unit_price is not None and price != request.unit_price:
-        notes.append(f"--unit-price {request.unit_price} was not used: rule set '{vendor.id}' sets "
-                     f"the unit price {price}; put an amount column in the billed list to price "
-                     "lines differently.")
+    if request.unit_price is not None and vendor.unit_price is not None:
+        notes.append(f"--unit-price {request.unit_price} was used instead of the unit price "
+                     f"{vendor.unit_price} of rule set {vendor.id} for billed items without an "
+                     "amount.")
     if price is None:
         notes.append("No unit price: lines without an amount count as $0. Pass --unit-price.")
     if request.period is None:
         notes.append("No --period given: billed_at was not checked and reproduction covers the "
                      "whole export.")
+    elif bill is not None and "billed_at" not in bill.columns:
+        notes.append("The billed list has no billed_at column, so its lines were not checked "
+                     "against --period; if a column holds the billing time, name it with "
+                     "--billed-at-column.")
     return notes
 
 

@@ -12,7 +12,7 @@ EXAMPLES_PER_REASON = 3
 
 
 def render_markdown(con: duckdb.DuckDBPyConnection, report: Report) -> str:
-    warnings = "\n\n".join(f"> **Warning:** {w}" for w in report.warnings)
+    warnings = "\n>\n".join(f"> **Warning:** {w}" for w in report.warnings)
     notes = "\n".join(f"> Note: {n}" for n in report.notes)
     sections = [_headline(report), warnings, notes, _status_table(report), _not_vendor(report),
                 _reasons_table(report), _unverifiable_table(report), _reproduction(report),
@@ -38,6 +38,11 @@ def _status_table(report: Report) -> str:
               f"{_pct(m.items, report.billed.items)} |" for name, m in rows]
     note = ("\n\n*Count-only invoice: the disputed figure is an estimate from the export.*"
             if report.count_only else "")
+    if report.credits.items:
+        c = report.credits
+        note += (f"\n\nThe bill also carries **{c.items:,} credit line{'s' * (c.items != 1)} "
+                 f"({_usd(float(c.amount))})**, not counted above: the bill nets to "
+                 f"{_usd(float(report.billed.amount + c.amount))}.")
     return "## Totals\n\n" + "\n".join(lines) + note
 
 
@@ -130,4 +135,7 @@ def _provenance(report: Report) -> str:
     lines += [f"| {f.path} (not read: {f.reason}) | | |" for f in i.skipped_files]
     lines += [f"| rule set {r.id} {r.version} ({r.role}) | | `{r.sha256[:16]}` |"
               for r in p.rulesets]
+    if report.billed.columns:
+        lines += ["", "Billed list columns: " + ", ".join(
+            f"{role} from `{header}`" for role, header in report.billed.columns.items()) + "."]
     return "\n".join(lines)

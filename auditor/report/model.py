@@ -1,7 +1,8 @@
 """The reconciliation report as a pydantic model: what report.json holds, key for key.
 
 Identities that always hold: confirmed + disputed + unverifiable = billed, for items and for
-amounts. Money is rounded to cents only when rendered.
+amounts (credits, the bill's negative lines, are apart). Money is rounded to cents only when
+rendered.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ Cents = Annotated[Decimal, PlainSerializer(lambda amount: float(round(amount, 2)
 
 
 def usd(amount: float | Decimal) -> str:
-    return f"${float(amount):,.2f}"
+    """$1,234.50; a credit is -$0.99."""
+    return ("-" if amount < 0 else "") + f"${abs(float(amount)):,.2f}"
 
 
 def share(part: int, whole: int) -> str:
@@ -54,6 +56,11 @@ class Unverifiable(Money):
 class Billed(Money):
     source: str = Field(description="list (a billed CSV), labels (vendor labels) or count.")
     unit_price: float | None
+    columns: dict[str, str] = Field(
+        default_factory=dict,
+        description="Billed list: the header read as conversation_id, billed_at, amount, units.")
+    date_format: str | None = Field(
+        default=None, description="Billed list: the date format read besides ISO 8601.")
 
 
 class Reproduction(BaseModel):
@@ -113,17 +120,22 @@ class Report(BaseModel):
     period: str | None
     contract: str
     vendor: str
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="Problems that may make the figures wrong (e.g. most billed ids are not in "
+                    "the export); each a sentence naming the likely cause.")
     billed: Billed
     confirmed: Money
     disputed: Disputed
     unverifiable: Unverifiable
+    credits: Money = Field(
+        default_factory=lambda: Money(items=0, amount=Decimal(0)),
+        description="Negative lines of the billed list (the vendor's credits): not billed "
+                    "units, never disputed; amount is negative.")
     reproduction: Reproduction
     count_only: CountOnly | None
     ingest: Ingest
     reasons: dict[str, str] = Field(description="Every reason code that can appear, with its summary.")
-    warnings: list[str] = Field(
-        default_factory=list,
-        description="What can make the figures misleading, said before anything else.")
     notes: list[str] = Field(description="Things the reader should know about how figures were made.")
     provenance: Provenance
 
