@@ -11,6 +11,7 @@ that turns the conversation away. That is what a negotiator needs to point at.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -19,9 +20,9 @@ from pydantic import BaseModel, Field
 
 from auditor import __version__, engine
 from auditor.errors import UsageError
-from auditor.pipeline import build_facts_for
+from auditor.pipeline import build_facts_for, observation_end
 from auditor.reconcile import Period
-from auditor.report.model import Cents, Ingest, usd
+from auditor.report.model import Cents, Ingest, ObservationEnd, observed_until, usd
 from auditor.report.write import copy_table
 from auditor.rulesets import RuleSet, list_rulesets, resolve_ruleset
 from auditor.sources import InputProvenance, SourceOptions, load_sources
@@ -40,6 +41,7 @@ class CompareRequest(BaseModel):
     format: str = "auto"
     period: Period | None = None
     ai_agent_ids: list[str] = Field(default_factory=list)
+    as_of: datetime | None = None  # end of observation (--as-of), naive UTC
 
 
 class RuleSetCount(BaseModel):
@@ -73,6 +75,7 @@ class Comparison(BaseModel):
     counted_by_not_by: dict[str, dict[str, int]] = Field(
         description="[A][B]: conversations A counts and B does not.")
     disagreements: list[Disagreement]
+    observation: ObservationEnd
     ingest: Ingest
     tool_version: str
     inputs: list[InputProvenance]
@@ -85,7 +88,8 @@ def compare(request: CompareRequest, out_dir: Path | None = None) -> Comparison:
     try:
         ingest = load_sources(con, request.exports, request.format,
                               options=SourceOptions(ai_agent_ids=request.ai_agent_ids))
-        _judge_all(con, rulesets, request.period)
+        ends_at = observation_end(con, request.as_of)
+        _judge_all(con, rulesets, request.period, ends_at)
         disagreements = _disagreements(con, rulesets)
         comparison = Comparison(
             period=str(request.period) if request.period else None,
@@ -93,6 +97,7 @@ def compare(request: CompareRequest, out_dir: Path | None = None) -> Comparison:
             rulesets=_counts(con, rulesets),
             counted_by_not_by=_matrix(rulesets, disagreements),
             disagreements=disagreements,
+            observation=ObservationEnd.of(ends_at, as_of=request.as_of is not None),
             ingest=Ingest(records_read=ingest.records_read, events=ingest.events,
                           conversations=ingest.conversations, quarantined=ingest.quarantined),
             tool_version=__version__, inputs=ingest.inputs)
@@ -114,9 +119,9 @@ def _resolve(names: list[str]) -> list[RuleSet]:
 
 
 def _judge_all(con: duckdb.DuckDBPyConnection, rulesets: list[RuleSet],
-               period: Period | None) -> None:
+               period: Period | None, ends_at: datetime | None) -> None:
     """`verdicts_all`: one row per (rule set number, conversation in scope)."""
-    tables = build_facts_for(con, rulesets, frozenset({PERIOD_FACT}))
+    tables = build_facts_for(con, rulesets, frozenset({PERIOD_FACT}), ends_at)
     in_period = period.sql_contains(PERIOD_FACT) if period else "true"
     con.execute(f"CREATE TEMP TABLE in_scope AS SELECT conversation_id FROM {tables[0]} "
                 f"WHERE {in_period}")
@@ -214,7 +219,8 @@ def render_markdown(comparison: Comparison) -> str:
     lines = [f"# What each definition counts{period}", "",
              f"{comparison.conversations:,} conversations compared, from "
              f"{comparison.ingest.records_read:,} records "
-             f"({comparison.ingest.quarantined:,} quarantined).", "",
+             f"({comparison.ingest.quarantined:,} quarantined); {observed_until(comparison.observation)}.",
+             "",
              "| rule set | unit | conversations | units | amount |", "|---|---|---:|---:|---:|"]
     lines += [f"| `{a}` | {b} | {c} | {d} | {e} |" for a, b, c, d, e in summary_rows(comparison)]
     lines += ["", *_matrix_markdown(comparison)]

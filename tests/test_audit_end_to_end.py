@@ -44,7 +44,8 @@ BILL = [
     ("ai-only", "2026-10-02T10:00:00Z", "", "confirmed", ""),
     ("gotcha", "2026-10-02T10:00:00Z", "", "disputed", "human_takeover;handoff_requested"),
     ("note-only", "2026-10-02T10:00:00Z", "", "confirmed", ""),
-    ("reopened", "2026-10-03T10:00:00Z", "", "disputed", "reopened"),
+    # the customer's "still has not arrived" after the close got no answer either
+    ("reopened", "2026-10-03T10:00:00Z", "", "disputed", "unanswered_followup;reopened"),
     ("repeat-1", "2026-10-02T10:00:00Z", "", "disputed", "repeat_contact"),
     ("low-rating", "2026-10-02T10:00:00Z", "", "disputed", "negative_feedback"),
     ("preview", "2026-10-02T10:00:00Z", "", "disputed", "preview"),

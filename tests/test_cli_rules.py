@@ -18,6 +18,7 @@ from auditor.rulesets.model import (
     ExampleConversation,
     ExampleEvent,
     Expectation,
+    Observation,
     Param,
     RuleSet,
     SourceLink,
@@ -168,7 +169,7 @@ def test_docs_cover_every_builtin_id_and_code() -> None:
 
 def test_docs_cover_every_file_key() -> None:
     models = (RuleSet, Param, Criterion, Example, ExampleEvent, ExampleConversation,
-              Expectation, SourceLink)
+              Expectation, SourceLink, Observation)
     for model in models:
         for key in model.model_fields:
             assert f"`{key}`" in DOCS or f"{key} = " in DOCS, f"{model.__name__}.{key}"
@@ -187,3 +188,33 @@ def test_docs_name_the_entry_point_group() -> None:
 
 def test_rules_readme_points_to_the_docs() -> None:
     assert "docs/rulesets.md" in (REPO / "rules" / "README.md").read_text(encoding="utf-8")
+
+
+def test_the_confirmed_only_contract_in_the_docs_avoids_the_welcome_trap(tmp_path: Path) -> None:
+    # docs/rulesets.md, "Confirmations": its criteria, with examples that show the trap.
+    snippet = DOCS.split("## Confirmations", 1)[1].split("```toml\n", 1)[1].split("```", 1)[0]
+    ask = '{ at = "10:00", role = "customer", body = "How do I export?" }'
+    answer = '{ at = "10:01", role = "ai_agent", body = "Settings > Export." }'
+    thanks = '{ at = "10:02", role = "customer", body = "thanks!" }'
+    welcome = '{ at = "10:03", role = "ai_agent", body = "You\'re welcome!" }'
+    path = tmp_path / "confirmed-only.toml"
+    path.write_text(f"""
+id = "confirmed-only"
+version = "1.0.0"
+title = "Only confirmed resolutions"
+kind = "contract"
+vendor = "any"
+description = "Counts a conversation only if the customer confirmed an AI answer."
+{snippet}
+[[examples]]
+name = "thanks_answered_with_you_are_welcome"
+events = [{ask}, {answer}, {thanks}, {welcome}]
+expect = {{ counted = true, reasons = [] }}
+
+[[examples]]
+name = "no_thanks"
+events = [{ask}, {answer}]
+expect = {{ counted = false, reasons = ["not_confirmed"] }}
+""", encoding="utf-8")
+    result = run("rules", "check", str(path))
+    assert result.exit_code == 0 and "ok: 2 examples passed" in result.output, result.output

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from datetime import datetime
+
 import click
 
 from auditor.cli import cli
-from auditor.cli.audit import _period
+from auditor.cli.audit import _as_of, _period
 from auditor.compare import Comparison, CompareRequest, compare, summary_rows
 from auditor.reconcile import Period
 from auditor.sources import FORMATS
@@ -31,9 +33,12 @@ def _names(_: click.Context, __: click.Parameter, value: str | None) -> list[str
               help="A helpdesk user id that is the AI agent (repeatable; Zendesk exports).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
               help="Write compare.md, compare.json and compare.csv (one row per conversation).")
+@click.option("--as-of", callback=_as_of, metavar="TIMESTAMP",
+              help="When the export was taken, if later than its last event: the end of "
+                   "observation for waits and windows.")
 def compare_command(exports: tuple[str, ...], rulesets: list[str], fmt: str,
                     period: Period | None, ai_agent_ids: tuple[str, ...],
-                    out: Path | None) -> None:
+                    out: Path | None, as_of: datetime | None) -> None:
     """Compare what several billing definitions count on the same export.
 
     For each rule set: the conversations it counts, its billing units and what they
@@ -44,10 +49,11 @@ def compare_command(exports: tuple[str, ...], rulesets: list[str], fmt: str,
     Example:
         auditor compare sample_data/intercom_2026-10.jsonl.gz \\
             --rulesets intercom-fin,zendesk-ai-agents,gorgias-ai-agent,strict --out compare/
-        auditor compare events.parquet --format canonical --period 2026-10-01..2026-10-31
+        auditor compare events.parquet --format canonical --period 2026-10-01..2026-10-31 \\
+            --as-of 2026-11-01T00:00:00Z
     """
     request = CompareRequest(exports=list(exports), rulesets=rulesets, format=fmt, period=period,
-                             ai_agent_ids=list(ai_agent_ids))
+                             ai_agent_ids=list(ai_agent_ids), as_of=as_of)
     comparison = compare(request, out)
     for line in render(comparison):
         click.echo(line)
