@@ -219,8 +219,8 @@ def render_markdown(comparison: Comparison) -> str:
     lines = [f"# What each definition counts{period}", "",
              f"{comparison.conversations:,} conversations compared, from "
              f"{comparison.ingest.records_read:,} records "
-             f"({comparison.ingest.quarantined:,} quarantined); {observed_until(comparison.observation)}.",
-             "",
+             f"({comparison.ingest.quarantined:,} quarantined); "
+             f"{observed_until(comparison.observation)}.", "",
              "| rule set | unit | conversations | units | amount |", "|---|---|---:|---:|---:|"]
     lines += [f"| `{a}` | {b} | {c} | {d} | {e} |" for a, b, c, d, e in summary_rows(comparison)]
     lines += ["", *_matrix_markdown(comparison)]

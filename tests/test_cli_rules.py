@@ -88,10 +88,13 @@ def test_show_prints_everything_a_reviewer_needs() -> None:
     assert "https://www.intercom.com/help/en/articles/8205718-fin-resolutions" in out
     assert "repeat_contact_hours = 72" in out and "sha256: " in out
     positions = [out.index(f"{code}: ") for code in
-                 ("no_ai_answer", "human_takeover", "handoff_requested", "reopened",
-                  "repeat_contact", "negative_feedback", "no_customer_message", "preview")]
+                 ("no_ai_answer", "human_takeover", "handoff_requested", "unanswered_followup",
+                  "reopened", "repeat_contact", "negative_feedback", "no_customer_message",
+                  "preview")]
     assert positions == sorted(positions)
     assert "when: hours_to_next_contact <= repeat_contact_hours" in out
+    assert ("observation window: repeat_contact_hours hours, observed as "
+            "hours_observed_after_last_ai") in out
 
 
 def test_show_accepts_a_path(tmp_path: Path) -> None:
