@@ -11,6 +11,7 @@ that turns the conversation away. That is what a negotiator needs to point at.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -19,10 +20,10 @@ from pydantic import BaseModel, Field
 
 from auditor import __version__, engine
 from auditor.errors import UsageError
-from auditor.pipeline import build_facts_for
+from auditor.pipeline import build_facts_for, observation_end
 from auditor.reconcile import Period
 from auditor.report.build import ingest_section
-from auditor.report.model import Cents, Ingest, usd
+from auditor.report.model import Cents, Ingest, ObservationEnd, observed_until, usd
 from auditor.report.write import copy_table
 from auditor.rulesets import RuleSet, list_rulesets, resolve_ruleset
 from auditor.sources import InputProvenance, SourceOptions, load_sources
@@ -42,6 +43,7 @@ class CompareRequest(BaseModel):
     period: Period | None = None
     sources: SourceOptions = Field(default_factory=SourceOptions)
     unit_price: Decimal | None = None  # --unit-price: for rule sets without a price of their own
+    as_of: datetime | None = None  # end of observation (--as-of), naive UTC
 
 
 class RuleSetCount(BaseModel):
@@ -81,6 +83,7 @@ class Comparison(BaseModel):
     counted_by_not_by: dict[str, dict[str, int]] = Field(
         description="[A][B]: conversations A counts and B does not.")
     disagreements: list[Disagreement]
+    observation: ObservationEnd
     ingest: Ingest
     tool_version: str
     inputs: list[InputProvenance]
@@ -93,7 +96,8 @@ def compare(request: CompareRequest, out_dir: Path | None = None) -> Comparison:
     try:
         ingest = load_sources(con, request.exports, request.format,
                               options=request.sources)
-        _judge_all(con, rulesets, request.period)
+        ends_at = observation_end(con, request.as_of)
+        _judge_all(con, rulesets, request.period, ends_at)
         disagreements = _disagreements(con, rulesets)
         comparison = Comparison(
             period=str(request.period) if request.period else None,
@@ -102,6 +106,7 @@ def compare(request: CompareRequest, out_dir: Path | None = None) -> Comparison:
             counted_by_not_by=_matrix(rulesets, disagreements),
             disagreements=disagreements,
             not_judged=int(engine.scalar(con, "SELECT count(*) FROM unjudgeable") or 0),
+            observation=ObservationEnd.of(ends_at, as_of=request.as_of is not None),
             ingest=ingest_section(ingest),
             tool_version=__version__, inputs=ingest.inputs)
         if out_dir is not None:
@@ -122,9 +127,9 @@ def _resolve(names: list[str]) -> list[RuleSet]:
 
 
 def _judge_all(con: duckdb.DuckDBPyConnection, rulesets: list[RuleSet],
-               period: Period | None) -> None:
+               period: Period | None, ends_at: datetime | None) -> None:
     """`verdicts_all`: one row per (rule set number, conversation in scope)."""
-    tables = build_facts_for(con, rulesets, frozenset({PERIOD_FACT}))
+    tables = build_facts_for(con, rulesets, frozenset({PERIOD_FACT}), ends_at)
     in_period = period.sql_contains(PERIOD_FACT) if period else "true"
     # Conversations the data cannot support a verdict on are counted by no rule set.
     con.execute(f"CREATE TEMP TABLE in_scope AS SELECT conversation_id FROM {tables[0]} "
@@ -243,7 +248,7 @@ def render_markdown(comparison: Comparison) -> str:
              f"{comparison.ingest.records_read:,} records "
              f"({comparison.ingest.quarantined:,} quarantined); {comparison.not_judged:,} "
              "left out because the export cannot support a verdict on them (incomplete export "
-             "or quarantined records).", "",
+             f"or quarantined records); {observed_until(comparison.observation)}.", "",
              "| rule set | unit | conversations | units | amount |", "|---|---|---:|---:|---:|"]
     lines += [f"| `{a}` | {b} | {c} | {d} | {e} |" for a, b, c, d, e in summary_rows(comparison)]
     prices = price_lines(comparison)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
+from datetime import datetime
 from typing import NamedTuple
 
 import duckdb
@@ -125,7 +126,12 @@ FACT_COLUMNS: tuple[Fact, ...] = (
     Fact("first_human_request_at", "TIMESTAMP", "When the customer first asked for a human."),
     Fact("customer_wrote_after_last_ai", "BOOLEAN", "The customer wrote after the AI's last message."),
     Fact("customer_confirmed_after_last_ai", "BOOLEAN",
-         "Every customer message after the AI's last message is a confirmation (at least one)."),
+         "Every customer message after the AI's last message is a confirmation (at least one). "
+         "False once the AI answers the thanks (\"You're welcome!\"): see "
+         "customer_confirmed_after_first_ai."),
+    Fact("customer_confirmed_after_first_ai", "BOOLEAN",
+         "A customer message after the AI's first message is a confirmation: the customer "
+         "confirmed an AI answer at some point, whatever came after it."),
     Fact("customer_followup_after_last_ai", "BOOLEAN",
          "The customer wrote after the AI's last message and not only to confirm."),
     Fact("first_reply_after_last_ai_at", "TIMESTAMP",
@@ -134,17 +140,24 @@ FACT_COLUMNS: tuple[Fact, ...] = (
          "First customer message after the AI's last message that is not a confirmation."),
     Fact("hours_to_followup_after_last_ai", "DOUBLE",
          "Hours from the AI's last message to that follow-up (NULL when there is none)."),
+    Fact("customer_followup_unanswered", "BOOLEAN",
+         "The customer's last message that is not a confirmation came after the AI's last "
+         "message and after every human agent's message: a follow-up nobody answered (a bot's "
+         "auto-reply is not an answer)."),
+    Fact("unanswered_followup_at", "TIMESTAMP",
+         "That unanswered follow-up (NULL when there is none)."),
     Fact("customer_reacted_negatively", "BOOLEAN",
          "A customer message after the AI's first message contains a negative_reaction_phrase."),
     Fact("hours_observed_after_last_ai", "DOUBLE",
-         "Hours from the AI's last message to the last event anywhere in the export: how long the "
-         "customer had to come back, as far as the data shows."),
+         "Hours from the AI's last message to the end of observation (the last event anywhere in "
+         "the export, or --as-of): how long the customer had to come back, as far as the data "
+         "shows."),
     Fact("hours_observed_after_last_event", "DOUBLE",
-         "Hours from this conversation's last event to the last event anywhere in the export: "
-         "how long it has been inactive, as far as the data shows."),
+         "Hours from this conversation's last event to the end of observation: how long it has "
+         "been inactive, as far as the data shows."),
     Fact("hours_observed_after_first_customer_message", "DOUBLE",
-         "Hours from the customer's first message (else the first event) to the last event "
-         "anywhere in the export."),
+         "Hours from the customer's first message (else the first event) to the end of "
+         "observation."),
     Fact("reopened", "BOOLEAN", "A reopen event, or a customer message after a close."),
     Fact("reopened_at", "TIMESTAMP", "When it was first reopened."),
     Fact("next_contact_conversation_id", "VARCHAR",
@@ -178,25 +191,30 @@ def phrase_regex(phrases: list[str]) -> str:
     return rf"(?i)\b(?:{alternatives})\b"  # case-insensitive: no lower() copy of every text
 
 
-def _sql(params: FactParams, columns: list[str]) -> str:
+def _sql(params: FactParams, columns: list[str], ends_at: datetime | None) -> str:
     phrase_re = sql_string(phrase_regex(params.human_request_phrases
                                         + params.negative_reaction_phrases))
     human_re = sql_string(phrase_regex(params.human_request_phrases))
     confirm_re = sql_string(phrase_regex(params.confirmation_phrases))
     negative_re = sql_string(phrase_regex(params.negative_reaction_phrases))
+    export_ends_at = ("(SELECT max(created_at) FROM events)" if ends_at is None
+                      else f"TIMESTAMP {sql_string(ends_at.isoformat(sep=' '))}")
     return FACTS_SQL.format(
         phrase_re=phrase_re, human_re=human_re, confirm_re=confirm_re, negative_re=negative_re,
+        export_ends_at=export_ends_at,
         max_chars=int(params.confirmation_max_chars),
         window_us=round(params.window_hours * 3_600_000_000),
         session_us=round(params.session_hours * 3_600_000_000)) + _select(columns)
 
 
 def build_facts(con: duckdb.DuckDBPyConnection, table: str, params: FactParams,
-                columns: Collection[str] | None = None) -> None:
+                columns: Collection[str] | None = None, ends_at: datetime | None = None) -> None:
     """Create `table` with one row per row of `conversations` and the FACT_COLUMNS columns.
 
     With `columns`, only those (and conversation_id) are kept; DuckDB then drops the
-    aggregates and joins nothing reads, which matters on millions of events.
+    aggregates and joins nothing reads, which matters on millions of events. `ends_at` is the
+    end of observation the hours_observed_* facts measure to (naive UTC; --as-of); default:
+    the export's last event.
     """
     if columns is not None:
         unknown = set(columns) - FACT_NAMES
@@ -204,7 +222,7 @@ def build_facts(con: duckdb.DuckDBPyConnection, table: str, params: FactParams,
             raise ValueError(f"not fact columns: {', '.join(sorted(unknown))}")
     kept = [f.name for f in FACT_COLUMNS
             if columns is None or f.name in columns or f.name == "conversation_id"]
-    con.execute(f"CREATE OR REPLACE TABLE {table} AS {_sql(params, kept)}")
+    con.execute(f"CREATE OR REPLACE TABLE {table} AS {_sql(params, kept, ends_at)}")
 
 
 FACTS_SQL = """
@@ -275,6 +293,7 @@ per_conversation AS (
         min(channel) AS first_channel,
         max(created_at) FILTER (is_customer_message AND NOT is_confirmation)
             AS last_unconfirming_message_at,
+        max(created_at) FILTER (is_confirmation) AS last_confirmation_at,
         max(created_at) FILTER (is_negative) AS last_negative_at,
         -- Lists only for "first customer message after T"; most facts need none (cheaper).
         list(created_at) FILTER (is_customer_message) AS customer_times,
@@ -297,7 +316,11 @@ relative AS (
             AS first_followup_after_last_ai_at,
         list_min([t FOR t IN customer_times IF t > first_close_at])
             AS first_customer_message_after_close_at,
-        coalesce(last_negative_at > first_ai_message_at, false) AS customer_reacted_negatively
+        coalesce(last_negative_at > first_ai_message_at, false) AS customer_reacted_negatively,
+        -- A bot's auto-reply ("we'll get back to you") does not answer it; an AI or human does.
+        CASE WHEN last_unconfirming_message_at > last_ai_message_at
+              AND coalesce(last_unconfirming_message_at > last_human_message_at, true)
+             THEN last_unconfirming_message_at END AS unanswered_followup_at
     FROM per_conversation
 ),
 base AS (
@@ -339,7 +362,11 @@ base AS (
         coalesce(p.customer_wrote_after_last_ai, false) AS customer_wrote_after_last_ai,
         coalesce(p.customer_wrote_after_last_ai AND NOT p.customer_followup_after_last_ai, false)
             AS customer_confirmed_after_last_ai,
+        coalesce(p.last_confirmation_at > p.first_ai_message_at, false)
+            AS customer_confirmed_after_first_ai,
         coalesce(p.customer_followup_after_last_ai, false) AS customer_followup_after_last_ai,
+        p.unanswered_followup_at IS NOT NULL AS customer_followup_unanswered,
+        p.unanswered_followup_at,
         p.first_reply_after_last_ai_at,
         p.first_followup_after_last_ai_at,
         date_diff('second', p.last_ai_message_at, p.first_followup_after_last_ai_at) / 3600.0
@@ -360,7 +387,7 @@ base AS (
     -- Every conversation: those with attributes, and those only events name.
     FROM conversation_attrs c
     FULL JOIN relative p USING (conversation_id)  -- per_conversation plus relative facts
-    CROSS JOIN (SELECT max(created_at) AS export_ends_at FROM events) x
+    CROSS JOIN (SELECT {export_ends_at} AS export_ends_at) x
 ),
 -- Repeat contacts: an ASOF join on a narrow table, so the wide one is not sorted or copied.
 who AS (

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -51,6 +52,7 @@ class AuditRequest(BaseModel):
     date_format: str | None = None
     display_names: dict[Path, str] = {}
     sources: SourceOptions = SourceOptions()  # what the user tells the adapters
+    as_of: datetime | None = None  # end of observation (--as-of), naive UTC
 
     @model_validator(mode="after")
     def _one_bill(self) -> AuditRequest:
@@ -86,7 +88,8 @@ def audit(request: AuditRequest, out_dir: Path | None = None,
                               count_conversations=False)
         stage(f"{ingest.events:,} events ({ingest.quarantined:,} records quarantined)")
         vendor, contract = resolve_ruleset(request.vendor), resolve_ruleset(request.contract)
-        build_all_facts(con, vendor, contract)
+        ends_at = observation_end(con, request.as_of)
+        build_all_facts(con, vendor, contract, ends_at)
         # One facts row per conversation: the count the ingest summary left open.
         ingest = ingest.model_copy(update={"conversations": int(engine.scalar(  # type: ignore[arg-type]
             con, "SELECT count(*) FROM vendor_facts"))})
@@ -96,7 +99,8 @@ def audit(request: AuditRequest, out_dir: Path | None = None,
         price = unit_price(vendor, request)
         build_findings(con, request.period, price, contract, vendor)
         stage("billed lines reconciled")
-        report = build_report(con, request, vendor, contract, ingest, bill, price)
+        report = build_report(con, request, vendor, contract, ingest, bill, price,
+                              observed_until=ends_at)
         if out_dir is not None:
             write_outputs(con, report, out_dir)
             stage(f"report written to {out_dir}")
@@ -110,24 +114,43 @@ def audit(request: AuditRequest, out_dir: Path | None = None,
 PIPELINE_FACTS = frozenset({"last_ai_message_at", "vendor_state"})
 
 
-def build_all_facts(con: duckdb.DuckDBPyConnection, vendor: RuleSet, contract: RuleSet) -> None:
+def observation_end(con: duckdb.DuckDBPyConnection, as_of: datetime | None) -> datetime | None:
+    """Until when the data shows what happened: `as_of` (--as-of), else the export's last event.
+
+    An `as_of` before the export's last event is refused rather than cutting the export: the
+    events after it would be observed after the end of observation.
+    """
+    found = engine.scalar(con, "SELECT max(created_at) FROM events")
+    last = found if isinstance(found, datetime) else None
+    if as_of is None:
+        return last
+    if last is not None and as_of < last:
+        shown = f"{last.isoformat(sep=' ')} UTC"
+        raise UsageError(f"--as-of {as_of.isoformat(sep=' ')} UTC is before the export's last "
+                         f"event ({shown})", f"give {shown} or later, or leave --as-of out")
+    return as_of
+
+
+def build_all_facts(con: duckdb.DuckDBPyConnection, vendor: RuleSet, contract: RuleSet,
+                    ends_at: datetime | None = None) -> None:
     """Facts once per distinct parameter set, as the views vendor_facts and contract_facts."""
-    tables = build_facts_for(con, [vendor, contract], PIPELINE_FACTS)
+    tables = build_facts_for(con, [vendor, contract], PIPELINE_FACTS, ends_at)
     for role, table in zip(("vendor", "contract"), tables, strict=True):
         con.execute(f"CREATE OR REPLACE VIEW {role}_facts AS SELECT * FROM {table}")
 
 
 def build_facts_for(con: duckdb.DuckDBPyConnection, rulesets: list[RuleSet],
-                    extra: frozenset[str] = frozenset()) -> list[str]:
+                    extra: frozenset[str] = frozenset(),
+                    ends_at: datetime | None = None) -> list[str]:
     """The facts table for each rule set: one build per distinct FactParams, with only the
-    columns some rule set (or `extra`) reads."""
+    columns some rule set (or `extra`) reads, observed until `ends_at` (observation_end)."""
     needed = frozenset().union(*(facts_used(r) for r in rulesets)) | extra
     built: dict[str, str] = {}  # FactParams key -> facts table
     for ruleset in rulesets:
         params = fact_params(ruleset)
         if params.key() not in built:
             built[params.key()] = f"facts_{len(built) + 1}"
-            build_facts(con, built[params.key()], params, needed)
+            build_facts(con, built[params.key()], params, needed, ends_at)
     return [built[fact_params(r).key()] for r in rulesets]
 
 

@@ -18,7 +18,7 @@ from auditor.engine import error_text, sql_string
 from auditor.errors import RuleSetError
 from auditor.facts import FACT_NAMES, FactParams
 from auditor.rulesets import loader
-from auditor.rulesets.expressions import CompiledRuleSet, compile_ruleset
+from auditor.rulesets.compiled import CompiledRuleSet, compile_ruleset
 from auditor.rulesets.model import RuleSet
 
 VERDICT_COLUMNS: tuple[tuple[str, str, str], ...] = (
@@ -34,7 +34,12 @@ VERDICT_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("reasons", "VARCHAR[]",
      "Codes of the criteria that apply, in rule-set order; empty if counted."),
     ("evidence", "VARCHAR",
-     "Evidence sentences of the criteria that apply, joined by '; '; else confirmed_evidence."),
+     "Evidence sentences of the criteria that apply, joined by '; '; else confirmed_evidence "
+     "(observation.evidence when short_observed)."),
+    ("short_observed", "BOOLEAN",
+     "Counted, but the export shows less than the rule set's observation window after it "
+     "(observation.observed_hours < observation.window_hours): counted on what was observed. "
+     "False without an observation window."),
 )
 TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 
@@ -79,7 +84,8 @@ def verdict_sql(ruleset: RuleSet, facts_table: str, *, details: bool = True,
             f"    {_units(compiled)} AS units,\n"
             f"    {_decided(compiled)} AS decided,\n"
             f"    {reasons} AS reasons,\n"
-            f"    {sentence} AS evidence\n"
+            f"    {sentence} AS evidence,\n"
+            f"    {_counted(compiled)} AND {_short_observed(compiled)} AS short_observed\n"
             f"FROM applies")
 
 
@@ -91,6 +97,14 @@ def _decided(compiled: CompiledRuleSet) -> str:
     """Counted, or turned away by at least one criterion that is not `undecided`."""
     decisive = [f"applies_{n}" for n, c in enumerate(compiled.criteria) if not c.undecided]
     return f"({_counted(compiled)} OR {' OR '.join(decisive) or 'false'})"
+
+
+def _short_observed(compiled: CompiledRuleSet) -> str:
+    """Observed for less than the window; `counted` is ANDed by the caller."""
+    if compiled.observation is None:
+        return "false"
+    observation = compiled.observation
+    return f"coalesce(({observation.observed}) < ({observation.window}), false)"
 
 
 def _units(compiled: CompiledRuleSet) -> str:
@@ -112,7 +126,11 @@ def _reasons(compiled: CompiledRuleSet) -> str:
 def _evidence(compiled: CompiledRuleSet) -> str:
     sentences = [f"CASE WHEN applies_{n} THEN {c.evidence} END"
                  for n, c in enumerate(compiled.criteria)]
-    return (f"CASE WHEN {_counted(compiled)} THEN {compiled.confirmed_evidence} "
+    confirmed = compiled.confirmed_evidence
+    if compiled.observation is not None:
+        confirmed = (f"CASE WHEN {_short_observed(compiled)} THEN "
+                     f"{compiled.observation.evidence} ELSE {confirmed} END")
+    return (f"CASE WHEN {_counted(compiled)} THEN {confirmed} "
             f"ELSE concat_ws('; ', {', '.join(sentences)}) END")
 
 
@@ -127,6 +145,8 @@ def facts_used(ruleset: RuleSet) -> frozenset[str]:
     compiled = compile_ruleset(ruleset)
     sql = [c.condition for c in compiled.criteria] + [c.evidence for c in compiled.criteria]
     sql.append(compiled.confirmed_evidence)
+    if compiled.observation is not None:
+        sql += [compiled.observation.observed, compiled.observation.evidence]
     if compiled.units is not None:
         sql.append(compiled.units)
     names = {column.name for text in sql

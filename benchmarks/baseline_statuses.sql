@@ -15,6 +15,13 @@ per AS (
         count(*) FILTER (event_type = 'reopen') AS n_reopen,
         min(created_at) FILTER (event_type = 'close') AS first_close,
         max(created_at) FILTER (event_type = 'message' AND actor_role = 'customer') AS last_customer,
+        max(created_at) FILTER (event_type = 'message' AND actor_role = 'human_agent') AS last_human,
+        -- the last customer message that is not only a thank-you (short, no '?', not asking
+        -- for a person, a confirmation phrase)
+        max(created_at) FILTER (event_type = 'message' AND actor_role = 'customer' AND NOT (
+            length(trim(coalesce(body, ''))) <= 80 AND NOT contains(coalesce(body, ''), '?')
+            AND NOT regexp_matches(lower(coalesce(body, '')), '\b(?:human|real person|a person|speak to someone|talk to someone|representative|live agent|real agent|talk to an agent|speak to an agent|speak with an agent|customer service|get more help|talk to support|someone from your team)\b')
+            AND regexp_matches(lower(coalesce(body, '')), '\b(?:that helped|thanks|thank you|thx|ty|ok thanks|perfect|great|awesome|solved|that works|it worked|works now|all good|got it|yes|sure|cheers|resolved)\b'))) AS last_followup,
         bool_or(event_type = 'message' AND actor_role = 'customer' AND regexp_matches(lower(coalesce(body, '')),
             '\b(?:human|real person|a person|speak to someone|talk to someone|representative|live agent|real agent|talk to an agent|speak to an agent|speak with an agent|customer service|get more help|talk to support|someone from your team)\b')) AS asked_human,
         min(rating) AS min_rating,
@@ -38,6 +45,8 @@ verdict AS (
             CASE WHEN n_human > 0 THEN ['human_takeover'] ELSE [] END,
             CASE WHEN n_handoff > 0 OR vendor_state IN ('escalated', 'procedure_handoff') OR asked_human
                  THEN ['handoff_requested'] ELSE [] END,
+            CASE WHEN last_followup > last_ai AND coalesce(last_followup > last_human, true)
+                 THEN ['unanswered_followup'] ELSE [] END,
             CASE WHEN n_reopen > 0 OR last_customer > first_close THEN ['reopened'] ELSE [] END,
             CASE WHEN date_diff('second', last_ai, next_at) <= 72 * 3600 THEN ['repeat_contact'] ELSE [] END,
             CASE WHEN min_rating <= 2 OR vendor_state = 'negative_feedback' THEN ['negative_feedback'] ELSE [] END,

@@ -44,8 +44,10 @@ BILL = [
     ("ai-only", "2026-10-02T10:00:00Z", "", "confirmed", ""),
     ("gotcha", "2026-10-02T10:00:00Z", "", "disputed", "human_takeover;handoff_requested"),
     ("note-only", "2026-10-02T10:00:00Z", "", "confirmed", ""),
-    # Intercom's own definition does not count these three either: not_vendor_resolution.
-    ("reopened", "2026-10-03T10:00:00Z", "", "disputed", "not_vendor_resolution;reopened"),
+    # Intercom's own definition does not count it either (not_vendor_resolution), and the
+    # customer's "still has not arrived" after the close got no answer.
+    ("reopened", "2026-10-03T10:00:00Z", "", "disputed",
+     "not_vendor_resolution;unanswered_followup;reopened"),
     ("repeat-1", "2026-10-02T10:00:00Z", "", "disputed", "repeat_contact"),
     ("low-rating", "2026-10-02T10:00:00Z", "", "disputed",
      "not_vendor_resolution;negative_feedback"),

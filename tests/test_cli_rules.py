@@ -18,6 +18,7 @@ from auditor.rulesets.model import (
     ExampleConversation,
     ExampleEvent,
     Expectation,
+    Observation,
     Param,
     RuleSet,
     SourceLink,
@@ -87,10 +88,13 @@ def test_show_prints_everything_a_reviewer_needs() -> None:
     assert "https://www.intercom.com/help/en/articles/8205718-fin-resolutions" in out
     assert "repeat_contact_hours = 72" in out and "sha256: " in out
     positions = [out.index(f"{code}: ") for code in
-                 ("no_ai_answer", "human_takeover", "handoff_requested", "reopened",
-                  "repeat_contact", "negative_feedback", "no_customer_message", "preview")]
+                 ("no_ai_answer", "human_takeover", "handoff_requested", "unanswered_followup",
+                  "reopened", "repeat_contact", "negative_feedback", "no_customer_message",
+                  "preview")]
     assert positions == sorted(positions)
     assert "when: hours_to_next_contact <= repeat_contact_hours" in out
+    assert ("observation window: repeat_contact_hours hours, observed as "
+            "hours_observed_after_last_ai") in out
 
 
 def test_show_accepts_a_path(tmp_path: Path) -> None:
@@ -168,7 +172,7 @@ def test_docs_cover_every_builtin_id_and_code() -> None:
 
 def test_docs_cover_every_file_key() -> None:
     models = (RuleSet, Param, Criterion, Example, ExampleEvent, ExampleConversation,
-              Expectation, SourceLink)
+              Expectation, SourceLink, Observation)
     for model in models:
         for key in model.model_fields:
             assert f"`{key}`" in DOCS or f"{key} = " in DOCS, f"{model.__name__}.{key}"
@@ -187,3 +191,33 @@ def test_docs_name_the_entry_point_group() -> None:
 
 def test_rules_readme_points_to_the_docs() -> None:
     assert "docs/rulesets.md" in (REPO / "rules" / "README.md").read_text(encoding="utf-8")
+
+
+def test_the_confirmed_only_contract_in_the_docs_avoids_the_welcome_trap(tmp_path: Path) -> None:
+    # docs/rulesets.md, "Confirmations": its criteria, with examples that show the trap.
+    snippet = DOCS.split("## Confirmations", 1)[1].split("```toml\n", 1)[1].split("```", 1)[0]
+    ask = '{ at = "10:00", role = "customer", body = "How do I export?" }'
+    answer = '{ at = "10:01", role = "ai_agent", body = "Settings > Export." }'
+    thanks = '{ at = "10:02", role = "customer", body = "thanks!" }'
+    welcome = '{ at = "10:03", role = "ai_agent", body = "You\'re welcome!" }'
+    path = tmp_path / "confirmed-only.toml"
+    path.write_text(f"""
+id = "confirmed-only"
+version = "1.0.0"
+title = "Only confirmed resolutions"
+kind = "contract"
+vendor = "any"
+description = "Counts a conversation only if the customer confirmed an AI answer."
+{snippet}
+[[examples]]
+name = "thanks_answered_with_you_are_welcome"
+events = [{ask}, {answer}, {thanks}, {welcome}]
+expect = {{ counted = true, reasons = [] }}
+
+[[examples]]
+name = "no_thanks"
+events = [{ask}, {answer}]
+expect = {{ counted = false, reasons = ["not_confirmed"] }}
+""", encoding="utf-8")
+    result = run("rules", "check", str(path))
+    assert result.exit_code == 0 and "ok: 2 examples passed" in result.output, result.output

@@ -33,6 +33,41 @@ CASES = {
     "thanks_with_a_question_is_a_followup": (
         [ASK, ANSWER, ["c1", at(1, "10:02"), C, "u1", "message", "Thanks, but when will I see it?"]],
         {"customer_confirmed_after_last_ai": False, "customer_followup_after_last_ai": True}),
+    # A contract that "counts only if the customer confirmed" needs this fact: the AI answering
+    # the thanks makes customer_confirmed_after_last_ai false.
+    "thanks_answered_by_the_ai_is_still_a_confirmation": (
+        [ASK, ANSWER, ["c1", at(1, "10:02"), C, "u1", "message", "Thanks, that helped!"],
+         ["c1", at(1, "10:03"), AI, "fin", "message", "You're welcome!"]],
+        {"customer_confirmed_after_first_ai": True, "customer_confirmed_after_last_ai": False,
+         "customer_followup_unanswered": False}),
+    "thanks_then_a_followup_still_confirmed_once": (
+        [ASK, ANSWER, ["c1", at(1, "10:02"), C, "u1", "message", "Thanks!"],
+         ["c1", at(1, "10:05"), C, "u1", "message", "Wait, it is still pending"]],
+        {"customer_confirmed_after_first_ai": True, "customer_confirmed_after_last_ai": False,
+         "customer_followup_unanswered": True, "unanswered_followup_at": _ts(1, "10:05")}),
+    "thanks_before_any_ai_message_is_no_confirmation_of_it": (
+        [["c1", at(1, "09:59"), C, "u1", "message", "Thanks in advance"], ASK, ANSWER],
+        {"customer_confirmed_after_first_ai": False}),
+    "a_question_is_no_confirmation": (
+        [ASK, ANSWER, ["c1", at(1, "10:02"), C, "u1", "message", "Thanks, but when will I see it?"]],
+        {"customer_confirmed_after_first_ai": False, "customer_followup_unanswered": True,
+         "unanswered_followup_at": _ts(1, "10:02")}),
+    "followup_answered_by_the_ai": (
+        [ASK, ANSWER, ["c1", at(1, "10:02"), C, "u1", "message", "When will I see it?"],
+         ["c1", at(1, "10:03"), AI, "fin", "message", "Within 5 days."]],
+        {"customer_followup_unanswered": False, "unanswered_followup_at": None}),
+    "followup_answered_by_a_human": (
+        [ASK, ANSWER, ["c1", at(1, "10:02"), C, "u1", "message", "When will I see it?"],
+         ["c1", at(1, "10:20"), H, "a1", "message", "Tomorrow."]],
+        {"customer_followup_unanswered": False, "customer_followup_after_last_ai": True}),
+    "a_human_note_does_not_answer_a_followup": (
+        [ASK, ANSWER, ["c1", at(1, "10:02"), C, "u1", "message", "When will I see it?"],
+         ["c1", at(1, "10:20"), H, "a1", "note", "customer asks about timing"]],
+        {"customer_followup_unanswered": True}),
+    "no_followup_without_an_ai_message": (
+        [ASK, ["c1", at(1, "10:05"), H, "a1", "message", "Hello"],
+         ["c1", at(1, "10:06"), C, "u1", "message", "When will I see it?"]],
+        {"customer_followup_unanswered": False, "customer_confirmed_after_first_ai": False}),
     "asking_for_a_human": (
         [ASK, ["c1", at(1, "10:01"), C, "u1", "message", "Can I talk to a human?"]],
         {"customer_asked_for_human": True, "has_ai_message": False}),
@@ -148,6 +183,15 @@ def test_sessions_belong_to_the_conversation_where_they_start(
     rows = con.execute("SELECT conversation_id, customer_sessions_started FROM facts "
                        "ORDER BY 1").fetchall()
     assert rows == [("c1", 1), ("c2", 0), ("c3", 1)]
+
+
+def test_observation_ends_at_the_given_time(tmp_path: Path, con: duckdb.DuckDBPyConnection) -> None:
+    load_sources(con, [str(write_events(tmp_path / "e.csv", [ASK, ANSWER]))], "canonical")
+    build_facts(con, "export_end", FactParams(), ["hours_observed_after_last_ai"])
+    build_facts(con, "as_of", FactParams(), ["hours_observed_after_last_ai"],
+                ends_at=_ts(2, "10:01"))
+    assert con.execute("SELECT e.hours_observed_after_last_ai, a.hours_observed_after_last_ai "
+                       "FROM export_end e, as_of a").fetchall() == [(0.0, 24.0)]
 
 
 def test_window_length_is_a_parameter(tmp_path: Path, con: duckdb.DuckDBPyConnection) -> None:

@@ -26,8 +26,9 @@ from auditor.rulesets.expressions import Place
 from auditor.verdicts import evaluate, fact_params
 
 REPO = Path(__file__).resolve().parents[1]
-STRICT_CODES = ["no_ai_answer", "human_takeover", "handoff_requested", "reopened",
-                "repeat_contact", "negative_feedback", "no_customer_message", "preview"]
+STRICT_CODES = ["no_ai_answer", "human_takeover", "handoff_requested", "unanswered_followup",
+                "reopened", "repeat_contact", "negative_feedback", "no_customer_message",
+                "preview"]
 INTERCOM_CODES = ["no_ai_answer", "further_help_requested", "escalated", "negative_feedback",
                   "preview", "pending", "customer_returned"]
 
@@ -331,15 +332,16 @@ def test_evaluate_one_row_per_conversation_null_safe() -> None:
     evaluate(con, ruleset_from_text(MINIMAL), "facts", "verdicts")
     rows = con.execute("SELECT * FROM verdicts ORDER BY conversation_id").fetchall()
     assert rows == [
-        ("a", True, 1, True, [], "none of the criteria apply"),
+        ("a", True, 1, True, [], "none of the criteria apply", False),
         ("b", False, 0, True, ["human_takeover", "negative_feedback"],
-         "human replied 2026-10-04 10:12 UTC; lowest rating 1"),
-        ("c", True, 1, True, [], "none of the criteria apply"),
+         "human replied 2026-10-04 10:12 UTC; lowest rating 1", False),
+        ("c", True, 1, True, [], "none of the criteria apply", False),
     ]
     described = con.execute("SELECT column_name, column_type FROM (DESCRIBE verdicts)")
     types_ = dict(described.fetchall())
     assert types_ == {"conversation_id": "VARCHAR", "counted": "BOOLEAN", "units": "BIGINT",
-                      "decided": "BOOLEAN", "reasons": "VARCHAR[]", "evidence": "VARCHAR"}
+                      "decided": "BOOLEAN", "reasons": "VARCHAR[]", "evidence": "VARCHAR",
+                      "short_observed": "BOOLEAN"}
 
 
 def test_a_verdict_turned_away_only_by_undecided_criteria_is_not_decided() -> None:
@@ -382,3 +384,67 @@ def test_units_must_be_a_number() -> None:
     text = MINIMAL.replace('kind = "contract"', 'kind = "contract"\nunits = "channel"')
     with pytest.raises(RuleSetError, match=r"units.*expected a number of units, but it gives VARCHAR"):
         ruleset_from_text(text)
+
+
+# --- observation window ----------------------------------------------------------------------
+
+OBSERVED = MINIMAL.replace('description = "Counts conversations without a human reply."', """\
+description = "Counts conversations without a human reply."
+confirmed_evidence = "no human reply within {window} hours"
+
+[observation]
+window_hours = "window"
+observed_hours = "hours_observed_after_last_ai"
+evidence = "no human reply in the {hours_observed_after_last_ai} hours observed, of {window}"
+
+[params.window]
+default = 72
+description = "Hours a confirmed conversation must be observed."
+""")
+
+
+def test_a_counted_conversation_observed_for_less_than_the_window_says_so() -> None:
+    con = duckdb.connect()
+    facts_table(con, [
+        {"conversation_id": "a", "has_human_message": False, "hours_observed_after_last_ai": 14.6},
+        {"conversation_id": "b", "has_human_message": False, "hours_observed_after_last_ai": 72},
+        {"conversation_id": "c", "has_human_message": True, "hours_observed_after_last_ai": 1},
+        {"conversation_id": "d", "has_human_message": False, "hours_observed_after_last_ai": None},
+    ])
+    evaluate(con, ruleset_from_text(OBSERVED), "facts", "verdicts")
+    rows = con.execute("SELECT conversation_id, counted, short_observed, evidence FROM verdicts "
+                       "ORDER BY 1").fetchall()
+    assert rows == [
+        ("a", True, True, "no human reply in the 14.6 hours observed, of 72"),
+        ("b", True, False, "no human reply within 72 hours"),
+        ("c", False, False, "human replied unknown"),  # disputed: its grounds stand
+        ("d", True, False, "no human reply within 72 hours"),  # NULL: not known to be short
+    ]
+
+
+def test_the_observation_window_follows_param_overrides() -> None:
+    from auditor.rulesets.compiled import compile_ruleset, observation_window_hours
+
+    ruleset = ruleset_from_text(OBSERVED)
+    assert observation_window_hours(compile_ruleset(ruleset)) == 72.0
+    shorter = with_params(ruleset, {"window": 24}, Place("test", "params"))
+    assert observation_window_hours(compile_ruleset(shorter)) == 24.0
+
+
+@pytest.mark.parametrize(("change", "key", "expected"), [
+    (('window_hours = "window"', 'window_hours = "window + n_events"'),
+     "observation.window_hours", "reads the fact 'n_events'"),
+    (('window_hours = "window"', 'window_hours = "window - 72"'),
+     "observation.window_hours", "expected a positive number of hours, got 0.0"),
+    (('window_hours = "window"', 'window_hours = "\'72\'"'),
+     "observation.window_hours", "expected a number of hours, but it gives VARCHAR"),
+    (('observed_hours = "hours_observed_after_last_ai"', 'observed_hours = "last_ai_message_at"'),
+     "observation.observed_hours", "expected a number of hours, but it gives TIMESTAMP"),
+    (('of {window}"', 'of {windw}"'), "observation.evidence", "unknown placeholder '{windw}'"),
+    (('observed_hours = "hours_observed_after_last_ai"\n', ''), "observation",
+     "missing required key 'observed_hours'"),
+])
+def test_observation_errors_name_the_key(tmp_path: Path, change: tuple[str, str], key: str,
+                                         expected: str) -> None:
+    error = error_for(tmp_path, OBSERVED.replace(*change))
+    assert error.key == key and expected in error.problem

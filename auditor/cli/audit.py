@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -37,6 +38,22 @@ def _size(path: Path) -> int:
 
 def _period(_: click.Context, __: click.Parameter, value: str | None) -> Period | None:
     return Period.parse(value) if value else None
+
+
+def _as_of(_: click.Context, __: click.Parameter, value: str | None) -> datetime | None:
+    """ISO 8601 with an offset or Z (naive = UTC; a date alone is its 00:00) -> naive UTC."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise UsageError(f"--as-of '{value}' is not a time",
+                         "for example 2026-11-01T00:00:00Z or 2026-11-01") from None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    if not 1970 <= moment.year <= 2199:
+        raise UsageError(f"--as-of '{value}' is outside the years 1970-2199")
+    return moment
 
 
 def _price(_: click.Context, __: click.Parameter, value: str | None) -> Decimal | None:
@@ -91,13 +108,16 @@ def _finish(report: Report, out: Path | None) -> None:
                    "e.g. '%d/%m/%Y %H:%M'.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
               help="Write report.md, report.json, findings.csv/.parquet, quarantine.csv here.")
+@click.option("--as-of", callback=_as_of, metavar="TIMESTAMP",
+              help="When the export was taken, if later than its last event (e.g. "
+                   "2026-11-01T00:00:00Z): the end of observation for waits and windows.")
 @source_options
 def audit_command(exports: tuple[str, ...], fmt: str, billed_csv: str | None,
                   billed_from_labels: bool, billed_count: int | None, vendor: str, contract: str,
                   period: Period | None, unit_price: Decimal | None, id_column: str | None,
                   billed_at_column: str | None, amount_column: str | None,
                   units_column: str | None, date_format: str | None, out: Path | None,
-                  sources: SourceOptions) -> None:
+                  as_of: datetime | None, sources: SourceOptions) -> None:
     """Audit a vendor's bill against your conversation export.
 
     Every billed line gets one status: confirmed, disputed (with reason codes) or
@@ -131,13 +151,15 @@ def audit_command(exports: tuple[str, ...], fmt: str, billed_csv: str | None,
             --billed-count 1840 --unit-price 0.99
         auditor audit zendesk_export/ --format zendesk --ai-agent-id 9100000001 \\
             --billed zendesk_invoice.csv
+        auditor audit intercom_export.jsonl.gz --billed fin_invoice.csv \\
+            --as-of 2026-11-01T00:00:00Z
     """
     request = AuditRequest(
         exports=list(exports), format=fmt, billed_csv=billed_csv,
         billed_from_labels=billed_from_labels, billed_count=billed_count, vendor=vendor,
         contract=contract, period=period, unit_price=unit_price, id_column=id_column,
         billed_at_column=billed_at_column, amount_column=amount_column,
-        units_column=units_column, date_format=date_format, sources=sources)
+        units_column=units_column, date_format=date_format, sources=sources, as_of=as_of)
     report = audit(request, out, progress=_progress(list(exports)))  # type: ignore[arg-type]
     _finish(report, out)
     sys.exit(ExitCode.DISPUTES_FOUND if report.has_disputes else ExitCode.OK)

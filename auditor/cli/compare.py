@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from datetime import datetime
 from pathlib import Path
 
 import click
 
 from auditor.cli import cli
-from auditor.cli.audit import _period, _price
+from auditor.cli.audit import _as_of, _period, _price
 from auditor.cli.options import source_options
 from auditor.compare import Comparison, CompareRequest, compare, price_lines, summary_rows
 from auditor.reconcile import Period
@@ -33,10 +34,13 @@ def _names(_: click.Context, __: click.Parameter, value: str | None) -> list[str
               help="Price per unit for rule sets that have no price of their own.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
               help="Write compare.md, compare.json and compare.csv (one row per conversation).")
+@click.option("--as-of", callback=_as_of, metavar="TIMESTAMP",
+              help="When the export was taken, if later than its last event: the end of "
+                   "observation for waits and windows.")
 @source_options
 def compare_command(exports: tuple[str, ...], rulesets: list[str], fmt: str,
                     period: Period | None, unit_price: Decimal | None, out: Path | None,
-                    sources: SourceOptions) -> None:
+                    as_of: datetime | None, sources: SourceOptions) -> None:
     """Compare what several billing definitions count on the same export.
 
     For each rule set: the conversations it counts, its billing units and what they
@@ -48,12 +52,13 @@ def compare_command(exports: tuple[str, ...], rulesets: list[str], fmt: str,
     Example:
         auditor compare sample_data/intercom_2026-10.jsonl.gz \\
             --rulesets intercom-fin,zendesk-ai-agents,gorgias-ai-agent,strict --out compare/
-        auditor compare events.parquet --format canonical --period 2026-10-01..2026-10-31
+        auditor compare events.parquet --format canonical --period 2026-10-01..2026-10-31 \\
+            --as-of 2026-11-01T00:00:00Z
         auditor compare export.jsonl.gz --rulesets intercom-fin,gorgias-ai-agent \\
             --unit-price 0.90
     """
     request = CompareRequest(exports=list(exports), rulesets=rulesets, format=fmt, period=period,
-                             sources=sources, unit_price=unit_price)
+                             sources=sources, unit_price=unit_price, as_of=as_of)
     comparison = compare(request, out)
     for line in render(comparison):
         click.echo(line)

@@ -85,8 +85,16 @@ def _header(ruleset: RuleSet) -> list[str]:
             f"vendor: {ruleset.vendor}",
             f"unit price: {_price(ruleset)}   units per counted conversation: "
             f"{ruleset.units or '1'}   billed labels: {labels}",
-            f"file: {ruleset.path}   sha256: {ruleset.sha256}",
+            f"file: {ruleset.path}   sha256: {ruleset.sha256}", *_observation(ruleset),
             "", ruleset.description.strip()]
+
+
+def _observation(ruleset: RuleSet) -> list[str]:
+    o = ruleset.observation
+    if o is None:
+        return []
+    return [f"observation window: {o.window_hours} hours, observed as {o.observed_hours} "
+            "(counted conversations observed for less say so in their evidence)"]
 
 
 def _sources(ruleset: RuleSet) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -14,10 +15,11 @@ from auditor.reconcile import (
     primary_reason_totals, reason_totals, status_totals,
 )
 from auditor.report.model import (
-    Billed, CountOnly, Disputed, Ingest, Money, Provenance, Report, ReasonLine, Reproduction,
-    RuleSetProvenance, Unverifiable,
+    Billed, CountOnly, Disputed, Ingest, Money, Observation, ObservationEnd, Provenance, Report,
+    ReasonLine, Reproduction, RuleSetProvenance, Unverifiable, usd,
 )
 from auditor.rulesets import RuleSet
+from auditor.rulesets.compiled import compile_ruleset, observation_window_hours
 from auditor.sources import IngestSummary
 
 if TYPE_CHECKING:
@@ -26,13 +28,15 @@ if TYPE_CHECKING:
 
 def build_report(con: duckdb.DuckDBPyConnection, request: AuditRequest, vendor: RuleSet,
                  contract: RuleSet, ingest: IngestSummary, bill: BillRead | None,
-                 price: Decimal | None) -> Report:
+                 price: Decimal | None, observed_until: datetime | None = None) -> Report:
     glossary = reason_glossary(contract)
     totals = status_totals(con)
     count_only = (_count_only(con, request, price, contract)
                   if request.billed_count is not None else None)
     billed_items = sum(n for n, _ in totals.values())
     billed_amount = sum((a for _, a in totals.values()), Decimal(0))
+    observation = _observation(con, contract, ObservationEnd.of(
+        observed_until, as_of=request.as_of is not None))
     confirmed, disputed, unverifiable = totals["confirmed"], totals["disputed"], totals["unverifiable"]
     if count_only is not None:  # a count-only invoice: the estimate stands in for line statuses
         billed_items, billed_amount = count_only.billed_count, _amount(count_only.billed_count, price)
@@ -54,10 +58,11 @@ def build_report(con: duckdb.DuckDBPyConnection, request: AuditRequest, vendor: 
         reproduction=Reproduction(ruleset=vendor.id, unit=vendor.billing_unit,
                                   **build_reproduction(con, request.period)),
         count_only=count_only,
+        observation=observation,
         ingest=ingest_section(ingest),
         reasons=glossary,
         notes=((bill.notes if bill else []) + _notes(request, vendor, price, bill)
-               + ingest_notes(ingest)),
+               + _observation_notes(observation) + ingest_notes(ingest)),
         provenance=Provenance(tool_version=__version__, inputs=ingest.inputs,
                               billed=bill.provenance if bill else None,
                               rulesets=[_ruleset_provenance(vendor, "vendor"),
@@ -133,6 +138,35 @@ def _disputed(con: duckdb.DuckDBPyConnection, totals: tuple[int, Decimal],
         reasons=[ReasonLine(code=c, summary=glossary.get(c, ""), items=n, amount=a)
                  for c, n, a in lines],
     )
+
+
+def _observation(con: duckdb.DuckDBPyConnection, contract: RuleSet,
+                 end: ObservationEnd) -> Observation:
+    """Confirmed lines whose contract verdict was made on less than the observation window."""
+    items, amount = con.execute("""
+        SELECT count(*), coalesce(sum(f.amount), 0) FROM findings f
+        JOIN contract_verdicts c USING (conversation_id)
+        WHERE f.status = 'confirmed' AND c.short_observed
+    """).fetchall()[0]
+    return Observation(**end.model_dump(),
+                       window_hours=observation_window_hours(compile_ruleset(contract)),
+                       confirmed_short_observed=Money(items=int(items), amount=Decimal(amount)))
+
+
+def _observation_notes(observation: Observation) -> list[str]:
+    notes = []
+    if observation.source == "as_of":
+        notes.append(f"--as-of: observation ends {observation.ends_at}, not at the export's "
+                     "last event; hours observed are measured to it.")
+    short = observation.confirmed_short_observed
+    if short.items and observation.window_hours is not None:
+        lines, were = (("1 confirmed line", "was") if short.items == 1
+                       else (f"{short.items:,} confirmed lines", "were"))
+        notes.append(f"{lines} ({usd(short.amount)}) {were} observed for less than the "
+                     f"{observation.window_hours:g} hours the contract asks: the export ends "
+                     "sooner, so they are confirmed on what it shows, and their evidence says "
+                     "how many hours were observed.")
+    return notes
 
 
 def _count_only(con: duckdb.DuckDBPyConnection, request: AuditRequest,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
-from auditor.report.model import Report
+from auditor.report.model import Report, observed_until
 from auditor.report.model import share as _pct
 from auditor.report.model import usd as _usd
 
@@ -129,7 +129,8 @@ def _provenance(report: Report) -> str:
     lines = [f"## Inputs and provenance\n\nresolution-auditor {p.tool_version}. "
              f"Read {i.records_read:,} records into {i.events:,} events and "
              f"{i.conversations:,} conversations; {i.quarantined:,} quarantined "
-             f"(see quarantine.csv).", "", "| input | rows | sha256 |", "|---|---:|---|"]
+             f"(see quarantine.csv); {observed_until(report.observation)}.", "",
+             "| input | rows | sha256 |", "|---|---:|---|"]
     inputs = p.inputs + ([p.billed] if p.billed else [])
     lines += [f"| {f.path} | {f.rows:,} | `{f.sha256[:16]}` |" for f in inputs]
     lines += [f"| {f.path} (not read: {f.reason}) | | |" for f in i.skipped_files]

@@ -7,8 +7,9 @@ rendered.
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, PlainSerializer
 
@@ -26,6 +27,12 @@ def usd(amount: float | Decimal) -> str:
 
 def share(part: int, whole: int) -> str:
     return f"{100 * part / whole:.1f}%" if whole else "0.0%"
+
+
+def observed_until(end: ObservationEnd) -> str:
+    """'observed until 2026-10-31T22:36:21Z (the export's last event)'"""
+    source = "--as-of" if end.source == "as_of" else "the export's last event"
+    return f"observed until {end.ends_at or 'unknown'} ({source})"
 
 
 class Money(BaseModel):
@@ -88,6 +95,27 @@ class CountOnly(BaseModel):
     by_reason: dict[str, int] = Field(description="Vendor-counted conversations the contract rejects, by first reason.")
 
 
+class ObservationEnd(BaseModel):
+    """Until when the data shows what happened: what the hours_observed_* facts measure to."""
+
+    ends_at: str | None = Field(description="UTC, ISO 8601; null for an export without events.")
+    source: Literal["export", "as_of"] = Field(
+        description="export: the export's last event; as_of: given with --as-of.")
+
+    @classmethod
+    def of(cls, ends_at: datetime | None, as_of: bool) -> ObservationEnd:
+        return cls(ends_at=ends_at.isoformat() + "Z" if ends_at else None,
+                   source="as_of" if as_of else "export")
+
+
+class Observation(ObservationEnd):
+    window_hours: float | None = Field(
+        description="The contract's observation window (its [observation]); null without one.")
+    confirmed_short_observed: Money = Field(
+        description="Confirmed lines observed for less than window_hours: the export ends "
+                    "sooner, so they are confirmed on what it shows, and their evidence says so.")
+
+
 class Ingest(BaseModel):
     records_read: int
     events: int
@@ -134,6 +162,7 @@ class Report(BaseModel):
                     "units, never disputed; amount is negative.")
     reproduction: Reproduction
     count_only: CountOnly | None
+    observation: Observation
     ingest: Ingest
     reasons: dict[str, str] = Field(description="Every reason code that can appear, with its summary.")
     notes: list[str] = Field(description="Things the reader should know about how figures were made.")

@@ -22,7 +22,7 @@ from sqlglot.errors import ParseError, SqlglotError
 
 from auditor.errors import RuleSetError, did_you_mean
 from auditor.facts import FACT_COLUMNS, FACT_NAMES
-from auditor.rulesets.model import ParamValue, RuleSet
+from auditor.rulesets.model import ParamValue
 
 DIALECT = "duckdb"
 
@@ -340,60 +340,9 @@ NUMBER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT
                 "UINTEGER", "UBIGINT", "FLOAT", "DOUBLE", "INTEGER_LITERAL")
 
 
-def check_number(con: duckdb.DuckDBPyConnection, sql: str, place: Place) -> None:
+def check_number(con: duckdb.DuckDBPyConnection, sql: str, place: Place,
+                 what: str = "a number of units",
+                 hint: str = "e.g. 'conversation_windows' or 'greatest(1, n_ai_messages)'") -> None:
     kind = result_type(con, sql, place)
     if kind not in NUMBER_TYPES and not kind.startswith("DECIMAL"):
-        raise place.error(f"expected a number of units, but it gives {kind}",
-                          "e.g. 'conversation_windows' or 'greatest(1, n_ai_messages)'")
-
-
-# --- a whole rule set ------------------------------------------------------------------------
-
-class CompiledCriterion(NamedTuple):
-    code: str
-    condition: str  # DuckDB boolean SQL over one facts row
-    evidence: str  # DuckDB VARCHAR SQL
-    undecided: bool = False  # see model.Criterion.undecided
-
-
-class CompiledRuleSet(NamedTuple):
-    criteria: list[CompiledCriterion]
-    confirmed_evidence: str
-    units: str | None  # DuckDB numeric SQL over one facts row; None = one per conversation
-
-
-def compile_ruleset(ruleset: RuleSet) -> CompiledRuleSet:
-    """Check every expression and template of `ruleset` and compile them with its params."""
-    params = ruleset.param_values()
-    names = FACT_NAMES | params.keys()
-    criteria = []
-    for number, criterion in enumerate(ruleset.criteria, start=1):
-        key = f"criteria[{number}]"
-        when = parse_condition(criterion.when, Place(ruleset.path, f"{key}.when"), names)
-        evidence = parse_template(criterion.evidence, Place(ruleset.path, f"{key}.evidence"),
-                                  names)
-        criteria.append(CompiledCriterion(criterion.code, compile_condition(when, params),
-                                          compile_template(evidence, params),
-                                          criterion.undecided))
-    confirmed = parse_template(ruleset.confirmed_evidence,
-                               Place(ruleset.path, "confirmed_evidence"), names)
-    units = None
-    if ruleset.units is not None:
-        units = compile_condition(parse_condition(ruleset.units, Place(ruleset.path, "units"),
-                                                  names), params)
-    return CompiledRuleSet(criteria, compile_template(confirmed, params), units)
-
-
-def type_check(compiled: CompiledRuleSet, source: str) -> None:
-    """Ask DuckDB to bind every compiled expression against an empty facts table."""
-    con = duckdb.connect(":memory:")
-    try:
-        empty_facts(con)
-        for number, criterion in enumerate(compiled.criteria, start=1):
-            check_boolean(con, criterion.condition, Place(source, f"criteria[{number}].when"))
-            result_type(con, criterion.evidence, Place(source, f"criteria[{number}].evidence"))
-        result_type(con, compiled.confirmed_evidence, Place(source, "confirmed_evidence"))
-        if compiled.units is not None:
-            check_number(con, compiled.units, Place(source, "units"))
-    finally:
-        con.close()
+        raise place.error(f"expected {what}, but it gives {kind}", hint)

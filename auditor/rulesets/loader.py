@@ -18,7 +18,8 @@ from pydantic import BaseModel, ValidationError
 
 from auditor.errors import RuleSetError, did_you_mean
 from auditor.facts import FACT_NAMES, FactParams
-from auditor.rulesets.expressions import Place, compile_ruleset, type_check
+from auditor.rulesets.compiled import compile_ruleset, type_check
+from auditor.rulesets.expressions import Place
 from auditor.rulesets.model import CaseFile, Example, RuleSet, param_value
 
 TYPE_PROBLEMS: dict[str, str] = {

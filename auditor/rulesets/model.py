@@ -110,6 +110,15 @@ class Criterion(Strict):
         return one_line(value)
 
 
+class Observation(Strict):
+    """[observation]: how long after a counted conversation the export must go on for its
+    `confirmed_evidence` to hold; a conversation observed for less gets `evidence` instead."""
+
+    window_hours: str  # a number from params and literals only: one window for the rule set
+    observed_hours: str  # a numeric expression over facts, e.g. hours_observed_after_last_ai
+    evidence: str
+
+
 def parse_example_time(value: str | datetime) -> datetime:
     """ISO 8601, "HH:MM" (on day 1 = 2026-10-01) or "day N HH:MM"; naive UTC."""
     if isinstance(value, datetime):
@@ -241,6 +250,7 @@ class RuleSet(Strict):
     description: str
     params: dict[str, Param] = Field(default_factory=dict)
     confirmed_evidence: str = "none of the criteria apply"
+    observation: Observation | None = None
     criteria: list[Criterion] = Field(min_length=1)
     examples: list[Example] = Field(default_factory=list)
 
