@@ -64,3 +64,12 @@ def test_readme_lists_every_builtin_rule_set_with_its_price() -> None:
         assert ruleset.id in rows, f"{ruleset.id} missing from the README's table"
         price = f"${ruleset.unit_price:.2f}" if ruleset.unit_price is not None else None
         assert price is None or price in rows[ruleset.id], ruleset.id
+
+
+def test_every_reason_code_the_engine_can_give_is_explained_in_the_readme() -> None:
+    from auditor.reconcile import BILLING_REASONS
+
+    readme = (REPO / "README.md").read_text()
+    missing = [code for code in BILLING_REASONS if code != "not_reproduced"
+               and f"`{code}`" not in readme]
+    assert missing == []
