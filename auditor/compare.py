@@ -94,7 +94,8 @@ def compare(request: CompareRequest, out_dir: Path | None = None) -> Comparison:
             counted_by_not_by=_matrix(rulesets, disagreements),
             disagreements=disagreements,
             ingest=Ingest(records_read=ingest.records_read, events=ingest.events,
-                          conversations=ingest.conversations, quarantined=ingest.quarantined),
+                          conversations=ingest.conversations, quarantined=ingest.quarantined,
+                          ai_agents=ingest.ai_agents),
             tool_version=__version__, inputs=ingest.inputs)
         if out_dir is not None:
             _write(con, comparison, rulesets, out_dir)

@@ -22,7 +22,9 @@ from auditor.report.model import Report
 from auditor.report.write import QUARANTINE_QUERY, copy_table, write_outputs
 from auditor.schema import CONVERSATION_COLUMNS, EVENT_COLUMNS, column_names
 from auditor.rulesets import RuleSet, list_rulesets, resolve_ruleset
-from auditor.sources import IngestSummary, InputProvenance, SourceOptions, load_sources
+from auditor.sources import (
+    IngestSummary, InputProvenance, SourceOptions, default_vendor, load_sources,
+)
 from auditor.verdicts import evaluate, fact_params, facts_used
 
 Progress = Callable[[str], None]
@@ -38,7 +40,7 @@ class AuditRequest(BaseModel):
     billed_csv: str | None = None
     billed_from_labels: bool = False
     billed_count: int | None = None
-    vendor: str = "intercom-fin"
+    vendor: str | None = None  # None: the default for the export's format (default_vendor)
     contract: str = "strict"
     period: Period | None = None
     unit_price: Decimal | None = None
@@ -79,7 +81,8 @@ def audit(request: AuditRequest, out_dir: Path | None = None,
                               SourceOptions(ai_agent_ids=request.ai_agent_ids),
                               count_conversations=False)
         stage(f"{ingest.events:,} events ({ingest.quarantined:,} records quarantined)")
-        vendor, contract = resolve_ruleset(request.vendor), resolve_ruleset(request.contract)
+        vendor = resolve_ruleset(request.vendor or default_vendor(ingest.formats))
+        contract = resolve_ruleset(request.contract)
         build_all_facts(con, vendor, contract)
         # One facts row per conversation: the count the ingest summary left open.
         ingest = ingest.model_copy(update={"conversations": int(engine.scalar(  # type: ignore[arg-type]

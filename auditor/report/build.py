@@ -50,9 +50,10 @@ def build_report(con: duckdb.DuckDBPyConnection, request: AuditRequest, vendor: 
                                   **build_reproduction(con, request.period)),
         count_only=count_only,
         ingest=Ingest(records_read=ingest.records_read, events=ingest.events,
-                      conversations=ingest.conversations, quarantined=ingest.quarantined),
+                      conversations=ingest.conversations, quarantined=ingest.quarantined,
+                      ai_agents=ingest.ai_agents),
         reasons=glossary,
-        notes=_notes(request, vendor, price),
+        notes=_notes(request, vendor, price) + _ingest_notes(request, vendor, ingest),
         provenance=Provenance(tool_version=__version__, inputs=ingest.inputs, billed=billed_input,
                               rulesets=[_ruleset_provenance(vendor, "vendor"),
                                         _ruleset_provenance(contract, "contract")]),
@@ -115,6 +116,17 @@ def _notes(request: AuditRequest, vendor: RuleSet, price: Decimal | None) -> lis
     if request.period is None:
         notes.append("No --period given: billed_at was not checked and reproduction covers the "
                      "whole export.")
+    return notes
+
+
+def _ingest_notes(request: AuditRequest, vendor: RuleSet, ingest: IngestSummary) -> list[str]:
+    """What the reader should know about how the export was read, and the vendor rule set
+    taken by default."""
+    notes = list(ingest.notes)
+    if request.vendor is None:
+        notes.append(f"No --vendor given: the export is {' and '.join(ingest.formats)}, so it is "
+                     f"checked against {vendor.id}, the default for that format; pass --vendor "
+                     "to check it against another vendor's definition.")
     return notes
 
 

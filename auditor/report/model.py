@@ -11,7 +11,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, PlainSerializer
 
-from auditor.sources import InputProvenance
+from auditor.sources import AiAgentIdentity, InputProvenance
 
 # Exact decimals inside; dollars and cents in report.json.
 Cents = Annotated[Decimal, PlainSerializer(lambda amount: float(round(amount, 2)),
@@ -86,6 +86,10 @@ class Ingest(BaseModel):
     events: int
     conversations: int
     quarantined: int
+    ai_agents: list[AiAgentIdentity] = Field(
+        default_factory=list,
+        description="Helpdesk users taken as the AI agent and how (Zendesk); empty for exports "
+                    "that mark the AI's messages themselves (Intercom, canonical).")
 
 
 class RuleSetProvenance(BaseModel):
