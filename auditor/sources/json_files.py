@@ -119,13 +119,17 @@ def numbered_lines(path: str) -> str:
 MAX_LINE_BYTES = 16 << 20
 
 
+def line_reader(path: str) -> str:
+    """The file's lines as rows of one column `line` (a blank line is an empty or NULL line)."""
+    return (f"read_csv({sql_string(path)}, columns = {{'line': 'VARCHAR'}}, "
+            f"delim = {sql_string(chr(31))}, quote = '', escape = '', header = false, "
+            f"auto_detect = false, max_line_size = {MAX_LINE_BYTES}, "
+            f"buffer_size = {2 * MAX_LINE_BYTES})")
+
+
 def text_lines(path: str) -> str:
     """The file's lines as (n, line), n the physical line (1-based), blank lines included."""
-    reader = (f"read_csv({sql_string(path)}, columns = {{'line': 'VARCHAR'}}, "
-              f"delim = {sql_string(chr(31))}, quote = '', escape = '', header = false, "
-              f"auto_detect = false, max_line_size = {MAX_LINE_BYTES}, "
-              f"buffer_size = {2 * MAX_LINE_BYTES})")
-    return f"(SELECT row_number() OVER () AS n, line FROM {reader})"
+    return f"(SELECT row_number() OVER () AS n, line FROM {line_reader(path)})"
 
 
 def json_lines(path: str) -> str:

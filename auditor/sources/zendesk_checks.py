@@ -6,8 +6,11 @@ used. A record that fails goes to quarantine with its ticket id, which makes tha
 unjudgeable (quarantined_records) instead of judged on a guess. A failing record is left out,
 except a ticket whose own id is fine: it stays the conversation, read without the bad key.
 
-The checks run where the records are typed (zendesk_sql._typed): one more json_transform of the
-record, to its checked keys as JSON.
+The checks run where the records are typed (zendesk_sql), on the checked keys as JSON (`k`):
+where the typed record holds them all as JSON (comments, metrics, users, audits) it is the
+typed record itself, so a record is parsed once; tickets, whose tags, custom fields and via are
+typed as lists and objects, get one more json_transform. Keys of list elements are checked in
+the typed list (`ke`: an audit's events).
 """
 
 from __future__ import annotations
@@ -19,8 +22,8 @@ from auditor.engine import sql_string
 
 
 class Check(NamedTuple):
-    """A key of a record kind and what it must hold. `events[]` is each element of the list
-    `events`, `events[].public` that key of each element."""
+    """A key of a record kind and what it must hold; `events[].public` is that key of each
+    element of the list `events` (an element that is no object is no event: it is skipped)."""
 
     key: str
     expected: str  # a key of EXPECTED
@@ -38,11 +41,11 @@ EXPECTED: dict[str, tuple[str, str]] = {
               "AND try_cast(trim({v} ->> '$') AS UBIGINT) IS NOT NULL)", "a whole number"),
 }
 
-_AUDIT_EVENTS = tuple(
-    check for events in ("events", "child_events") for check in (
-        Check(events, "list"), Check(f"{events}[]", "object"), Check(f"{events}[].id", "id"),
-        Check(f"{events}[].author_id", "id"), Check(f"{events}[].public", "flag"),
-        Check(f"{events}[].comment_public", "flag")))
+# An audit's events are `events`, or `child_events` in the ticket events export; their keys are
+# checked in whichever it has (`ke.events`).
+_AUDIT_EVENTS = (Check("events", "list"), Check("child_events", "list"),
+                 Check("events[].id", "id"), Check("events[].author_id", "id"),
+                 Check("events[].public", "flag"), Check("events[].comment_public", "flag"))
 CHECKS: dict[str, tuple[Check, ...]] = {
     "ticket": (Check("id", "id"), Check("requester_id", "id"), Check("submitter_id", "id"),
                Check("tags", "list"), Check("custom_fields", "list"), Check("via", "object")),
@@ -60,17 +63,13 @@ def _ok(expected: str, value: str) -> str:
 
 
 def _failed(check: Check) -> tuple[str, str, str]:
-    """(SQL true when the record fails, SQL of the offending JSON value, its name) over `k`."""
-    top, _, element_key = check.key.partition("[]")
-    if top == check.key:
+    """(SQL true when the record fails, SQL of the offending JSON value, its name) over `k` and
+    `ke`."""
+    top, _, key = check.key.partition("[].")
+    if not key:
         return f"NOT {_ok(check.expected, 'k.' + top)}", f"k.{top}", top
-    key = element_key.removeprefix(".")
-    element = f"(e -> {sql_string('$.' + key)})" if key else "e"
-    elements = f"CASE WHEN json_type(k.{top}) = 'ARRAY' THEN json_extract(k.{top}, '$[*]') END"
-    bad = f"list_filter({elements}, lambda e: NOT {_ok(check.expected, element)})"
-    value = f"{bad}[1]" if not key else f"({bad}[1] -> {sql_string('$.' + key)})"
-    name = f"{key} of an element of {top}" if key else f"an element of {top}"
-    return f"coalesce(len({bad}) > 0, false)", value, name
+    bad = f"list_filter(ke.{top}, lambda e: NOT {_ok(check.expected, 'e.' + key)})"
+    return f"coalesce(len({bad}) > 0, false)", f"{bad}[1].{key}", f"{key} of an element of {top}"
 
 
 def problem(kind: str) -> str:
@@ -80,7 +79,7 @@ def problem(kind: str) -> str:
         failed, value, name = _failed(check)
         reason = (f"{sql_string(name + ' is ')} || left(CAST({value} AS VARCHAR), 60) || "
                   f"{sql_string(', expected ' + EXPECTED[check.expected][1])}")
-        field = check.key.replace("[]", "")
+        field = check.key.replace("[]", "")  # events[].public -> events.public
         whens.append(f"WHEN {failed} THEN {{'field': {sql_string(field)}, 'reason': {reason}}}")
     return "CASE " + " ".join(whens) + " END" if whens else "NULL"
 
@@ -90,8 +89,22 @@ def checked_id(key: str) -> str:
     return f"CASE WHEN {_ok('id', 'k.' + key)} THEN zd_id(k.{key} ->> '$') END"
 
 
-def check_keys(kind: str) -> str:
-    """`k`: the record's checked keys, each as JSON (NULL when missing)."""
-    keys = sorted({c.key.partition("[]")[0] for c in CHECKS.get(kind, ())})
-    shape = json.dumps({key: "JSON" for key in keys})
-    return f"json_transform(item, {sql_string(shape)})" if keys else "NULL"
+def _top_keys(kind: str) -> list[str]:
+    return sorted({c.key.partition("[]")[0] for c in CHECKS.get(kind, ()) if "[]" not in c.key})
+
+
+def typed_shape(kind: str, shape: dict) -> dict:
+    """The record's json_transform shape with its checked scalar keys as JSON, so that one parse
+    gives the typed record and the values to check."""
+    scalars = {c.key: "JSON" for c in CHECKS.get(kind, ()) if c.expected in ("id", "flag", "count")
+               and "[]" not in c.key}
+    return shape | scalars
+
+
+def check_keys(kind: str, shape: dict) -> str:
+    """`k`: the record's checked keys as JSON: the typed record `r` when its shape holds them
+    all as JSON, else one more json_transform of the record."""
+    keys = _top_keys(kind)
+    if all(shape.get(key) == "JSON" for key in keys):
+        return "r"
+    return f"json_transform(item, {sql_string(json.dumps({key: 'JSON' for key in keys}))})"

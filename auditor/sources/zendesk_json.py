@@ -11,13 +11,13 @@ blank lines is read the robust way too, so that "line N" is always the file's ph
 from __future__ import annotations
 
 from auditor.engine import sql_string
-from auditor.sources.json_files import json_lines, text_lines
+from auditor.sources.json_files import json_lines, line_reader
 from auditor.sources.zendesk_sql import AIRBYTE_STREAMS, PAGE_KEYS, WRAPPER_KEYS, transform
 
 BROKEN_LINE = "invalid JSON (a cut-off or malformed line), so it was not read"
 # The ticket an unreadable line names: its ticket_id, else a ticket's own API url.
-LINE_TICKET = (r"""nullif(coalesce(nullif(regexp_extract(line, '"ticket_id"\s*:\s*"?([0-9]+)', 1), ''), """
-               r"""regexp_extract(line, '/tickets/([0-9]+)\.json', 1)), '')""")
+LINE_TICKET = (r"""coalesce(nullif(regexp_extract(line, '"ticket_id"\s*:\s*"?([0-9]+)', 1), ''), """
+               r"""nullif(regexp_extract(line, '/tickets/([0-9]+)\.json', 1), ''))""")
 
 
 def fast_documents(file_no: int, path: str, json_format: str, display: str, unit: str) -> str:
@@ -58,8 +58,7 @@ def valid_lines(path: str) -> str:
 
 def blank_lines(path: str) -> str:
     """SQL: does the file have a blank line (the fast path's line numbers would skip it)?"""
-    return (f"SELECT count(*) > 0 FROM {text_lines(path)} "
-            f"WHERE trim(coalesce(line, '')) = ''")
+    return f"SELECT count(*) > 0 FROM {line_reader(path)} WHERE line IS NULL OR trim(line) = ''"
 
 
 # What a top-level JSON value is made of, read in one parse: page lists, single-object

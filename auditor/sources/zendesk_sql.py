@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 
 from auditor.engine import sql_string
-from auditor.sources.zendesk_checks import check_keys, checked_id, problem
+from auditor.sources.zendesk_checks import check_keys, checked_id, problem, typed_shape
 
 ORD_SHIFT = 1 << 16  # events per record (audits hold a handful)
 # Keys of API list pages ({"tickets": [...], "users": [...], ...}; sideloads included) and of
@@ -54,18 +54,17 @@ COMMENT: dict = {
     "created_at": "VARCHAR", "via": VIA,
 }
 # Audit events, and the child events of the incremental ticket events export (which name the
-# changed field by its key, e.g. {"status": "open", "previous_value": "new"}).
+# changed field by its key, e.g. {"status": "open", "previous_value": "new"}). Ids and flags are
+# JSON, to be checked (zendesk_checks); the events are typed from the audit's JSON list.
 AUDIT_EVENT: dict = {
-    "id": "VARCHAR", "type": "VARCHAR", "event_type": "VARCHAR", "field_name": "VARCHAR",
+    "id": "JSON", "type": "VARCHAR", "event_type": "VARCHAR", "field_name": "VARCHAR",
     "value": "JSON", "previous_value": "JSON", "body": "VARCHAR", "plain_body": "VARCHAR",
-    "html_body": "VARCHAR", "public": "VARCHAR", "comment_public": "VARCHAR",
-    "author_id": "VARCHAR", "via": "JSON", "status": "VARCHAR", "assignee_id": "VARCHAR",
-    "group_id": "VARCHAR", "satisfaction_score": "VARCHAR",
+    "html_body": "VARCHAR", "public": "JSON", "comment_public": "JSON", "author_id": "JSON",
+    "via": "JSON",
 }
 AUDIT: dict = {
-    "id": "VARCHAR", "ticket_id": "VARCHAR", "author_id": "VARCHAR", "updater_id": "VARCHAR",
-    "created_at": "VARCHAR", "via": "JSON", "events": [AUDIT_EVENT],
-    "child_events": [AUDIT_EVENT],
+    "id": "JSON", "ticket_id": "JSON", "author_id": "JSON", "updater_id": "JSON",
+    "created_at": "VARCHAR", "via": "JSON", "events": "JSON", "child_events": "JSON",
 }
 USER: dict = {"id": "VARCHAR", "role": "VARCHAR", "name": "VARCHAR"}
 METRIC: dict = {"ticket_id": "VARCHAR", "reopens": "VARCHAR", "updated_at": "VARCHAR"}
@@ -111,16 +110,18 @@ def macros() -> list[str]:
     ]
 
 
-def _select(kind: str, shape: dict, columns: str) -> str:
+def _select(kind: str, shape: dict, columns: str, *, ke: str = "NULL") -> str:
     """The records of one kind, typed: lineage, the given columns of `r` (the typed record) or
-    `k` (its checked keys, as JSON), and the record's first failed check as `problem`."""
+    `k` (its checked keys, as JSON), and the record's first failed check as `problem`; `ke`
+    holds lists whose elements' keys are checked."""
+    shape = typed_shape(kind, shape)
     return (f"SELECT file_no, source_file, label, item_ord, {columns}, {problem(kind)} AS problem "
-            f"FROM (SELECT *, {transform('item', shape)} AS r, {check_keys(kind)} AS k "
-            f"FROM zd_items WHERE kind = '{kind}')")
+            f"FROM (SELECT *, {ke} AS ke FROM (SELECT *, {transform('item', shape)} AS r, "
+            f"{check_keys(kind, shape)} AS k FROM zd_items WHERE kind = '{kind}'))")
 
 
-def _typed(table: str, kind: str, shape: dict, columns: str) -> str:
-    return f"CREATE OR REPLACE TEMP TABLE {table} AS {_select(kind, shape, columns)}"
+def _typed(table: str, kind: str, shape: dict, columns: str, *, ke: str = "NULL") -> str:
+    return f"CREATE OR REPLACE TEMP TABLE {table} AS {_select(kind, shape, columns, ke=ke)}"
 
 
 # The copy of a ticket that is used is the one updated last (incremental exports repeat a
@@ -136,19 +137,19 @@ TICKET_ITEMS = _typed("zd_ticket_items", "ticket", TICKET, f"""
                        DESC NULLS LAST, file_no DESC, item_ord DESC) = 1 AS latest
 """)
 
-# `raw_events` are the same events as JSON: a child event of the ticket events export names
-# the changed field by its key, which only the JSON has.
+# `raw_events` are the child events of the ticket events export as JSON: they name the changed
+# field by its key, which only the JSON has (audit events name it in field_name).
 AUDIT_ITEMS = _typed("zd_audit_items", "audit", AUDIT, f"""
     {checked_id('id')} AS id, {checked_id('ticket_id')} AS ticket_ref,
     coalesce({checked_id('author_id')}, {checked_id('updater_id')}) AS author_id, r.created_at,
-    zd_via(r.via) AS via, zd_rel(r.via) AS rel, coalesce(r.events, r.child_events, []) AS events,
-    coalesce(json_extract(coalesce(k.events, k.child_events), '$[*]'), []) AS raw_events
-""")
+    zd_via(r.via) AS via, zd_rel(r.via) AS rel, coalesce(ke.events, []) AS events,
+    CASE WHEN r.events IS NULL THEN json_extract(r.child_events, '$[*]') END AS raw_events
+""", ke=f"{{'events': {transform('coalesce(r.events, r.child_events)', [AUDIT_EVENT])}}}")
 
 _COMMENTS = _select("comment", COMMENT, f"""
     {checked_id('id')} AS id, coalesce({checked_id('ticket_id')}, zd_id(page_ticket)) AS own_ticket,
     {checked_id('audit_id')} AS audit_id, {checked_id('author_id')} AS author_id, r.created_at,
-    zd_bool(r.public) AS public, r.via.channel AS via, r.via.source.rel AS rel,
+    zd_bool(r.public ->> '$') AS public, r.via.channel AS via, r.via.source.rel AS rel,
     coalesce(nullif(trim(r.plain_body), ''), nullif(trim(r.body), ''), zd_text(r.html_body))
         AS body""")
 # A comment's ticket: its ticket_id, its page's ticket_id, else its audit's ticket_id.
@@ -164,7 +165,7 @@ OTHER_ITEMS = [
     _typed("zd_user_items", "user", USER,
            f"{checked_id('id')} AS id, lower(trim(r.role)) AS role, r.name"),
     _typed("zd_metric_items", "metric", METRIC,
-           f"{checked_id('ticket_id')} AS ticket_ref, try_cast(trim(r.reopens) AS BIGINT) "
+           f"{checked_id('ticket_id')} AS ticket_ref, try_cast(trim(r.reopens ->> '$') AS BIGINT) "
            "AS reopens, r.updated_at"),
     _typed("zd_change_items", "change", CHANGE,
            "zd_id(r.ticket_id) AS ticket_ref, lower(trim(r.field_name)) AS field, "
