@@ -183,3 +183,11 @@ def test_formats_of_different_vendors_need_a_vendor(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "mixes formats of different vendors (canonical, zendesk)" in result.stderr
     assert "--vendor intercom-fin or --vendor zendesk-ai-agents" in result.stderr
+
+
+def test_ingest_names_the_ai_agent_too(tmp_path: Path) -> None:
+    folder = zd.fivetran(tmp_path / "ft", 7, [ASK, REPLY])
+    result = run_cli(["ingest", str(folder), "--ai-agent-id", "700", "--out",
+                      str(tmp_path / "events.csv")])
+    assert result.exit_code == 0, result.output
+    assert "Taken as the AI agent: user 700 (Helper), by --ai-agent-id." in result.output
