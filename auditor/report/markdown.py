@@ -6,8 +6,8 @@ import duckdb
 
 from auditor.report.model import Report
 from auditor.report.model import share as _pct
-from auditor.sources import AiAgentIdentity
 from auditor.report.model import usd as _usd
+from auditor.sources import AiAgentIdentity
 
 EXAMPLES_PER_REASON = 3
 
@@ -120,8 +120,8 @@ def _examples(con: duckdb.DuckDBPyConnection, report: Report) -> str:
 
 
 def ai_agents_sentence(agents: list[AiAgentIdentity], lead: str = "") -> str:
-    """The users taken as the AI agent, e.g. `AI agent: user 700 (Answer Bot), by user name
-    'Answer Bot'.`; empty when the export marks the AI's messages itself."""
+    """The users taken as the AI agent, e.g. `Taken as the AI agent: user 700 (Answer Bot), by
+    user name 'Answer Bot'.`; empty when the export marks the AI's messages itself."""
     if not agents:
         return ""
     users = "; ".join(f"user {a.id}" + (f" ({a.name})" if a.name else "") + f", by {a.how}"

@@ -21,13 +21,13 @@ import re
 
 import duckdb
 
+from auditor.engine import scalar
 from auditor.errors import InputError
 from auditor.sources import SourceOptions
-from auditor.sources import zendesk_mapping as mapping
-from auditor.engine import scalar
 from auditor.sources import zendesk_events_sql as events_sql
 from auditor.sources import zendesk_fivetran as fivetran
 from auditor.sources import zendesk_json as zjson
+from auditor.sources import zendesk_mapping as mapping
 from auditor.sources import zendesk_sql as sql
 from auditor.sources.files import InputFile, mapping_error
 from auditor.sources.json_files import (
@@ -39,10 +39,10 @@ FORMAT = "zendesk"
 DEFAULT_VENDOR = "zendesk-ai-agents"
 # Said in the report when no user was taken as the AI agent.
 AI_AGENT_MISSING = (
-    "No user was taken as the Zendesk AI agent: no comment came through an AI agent channel, "
-    "no user is named " + ", ".join(f"'{n}'" for n in mapping.AI_AGENT_NAMES) + " and no "
-    "--ai-agent-id was given, so every AI reply counts as a person's. If your AI agent answers "
-    "as a user, name it with --ai-agent-id USER_ID.")
+    "No user was taken as the Zendesk AI agent: no message came through an AI agent channel, "
+    "no user is named " + " or ".join(f"'{n}'" for n in mapping.AI_AGENT_NAMES) + ", and no "
+    "--ai-agent-id was given, so the AI agent's replies, if any, count as people's. If your AI "
+    "agent answers as a user, name it with --ai-agent-id USER_ID.")
 # Airbyte source-zendesk-support streams (the audit reads five, the rest are quarantined).
 AIRBYTE_STREAMS = (*sql.AIRBYTE_STREAMS, "ticket_metric_events", "ticket_fields", "ticket_forms",
                    "groups", "group_memberships", "organizations", "organization_memberships",

@@ -267,6 +267,8 @@ REPORT_AI_USERS = "INSERT INTO ai_agent_users SELECT id, name, how FROM zd_ai_us
 # anyone but the AI agent in between. The AI taking the ticket itself (often in the same audit
 # as its reply) is never that last assignment: a trigger routing the ticket to a group or a
 # person after it is still a handoff. It is the AI's, at the assignment's time, beside it.
+# (`event_type = 'assignment'` in the WHERE lets DuckDB skip it all, by column statistics, for
+# an export without assignments.)
 HANDOFFS = f"""
 INSERT INTO stage_events BY NAME
 WITH ordered AS (
@@ -284,8 +286,8 @@ SELECT {_STAGED.format(id=f"'handoff@' || strftime(ts, {ISO})", role="'ai_agent'
                        actor="ai_actor", type="'handoff'", body="NULL", rating="NULL",
                        shift=" + 1")}
 FROM ordered
-WHERE event_type = 'assignment' AND routed AND last_ai_at IS NOT NULL  -- (DuckDB skips it all
-  AND (last_routed_at IS NULL OR last_ai_at > last_routed_at)          -- without assignments)
+WHERE event_type = 'assignment' AND routed AND last_ai_at IS NOT NULL
+  AND (last_routed_at IS NULL OR last_ai_at > last_routed_at)
 """
 
 QUARANTINE = [
