@@ -229,3 +229,11 @@ def test_records_of_tickets_not_in_the_export_name_their_ticket(tmp_path: Path) 
     assert lines == {"1": ("confirmed", ""), "2": ("unverifiable", "quarantined_records")}
     assert {(q["conversation_id"], q["reason"]) for q in quarantine} == {
         ("2", "comment's ticket 2 is not in the export")}
+
+
+def test_in_a_json_file_of_one_object_per_line_records_are_counted(tmp_path: Path) -> None:
+    folder = api_tickets(tmp_path / "x", range(1, 3))
+    tickets = [json.dumps(zd.ticket(t, STEPS, channel="email")) for t in (1, 2)]
+    (folder / "tickets.json").write_text(f"{tickets[0]}\n\n{tickets[1][:90]}\n")
+    _, quarantine, _ = audit(tmp_path, folder, ["1"])
+    assert ("record 2", "2") in {(q["source_record"], q["conversation_id"]) for q in quarantine}
