@@ -75,6 +75,15 @@ INCOMPLETE_COLUMNS: tuple[Column, ...] = (
     Column("detail", "VARCHAR", True, "What is missing, in a few words for the evidence."),
 )
 
+# The helpdesk users an adapter takes as the vendor's AI agent, and what made it so: reports name
+# them, so a reader can check them. Filled by adapters that tell the AI from people by its user
+# (Zendesk); Intercom marks the AI's parts itself and leaves it empty.
+AI_AGENT_COLUMNS: tuple[Column, ...] = (
+    Column("user_id", "VARCHAR", True, "The user's id."),
+    Column("name", "VARCHAR", False, "The user's name, when the export has it."),
+    Column("how", "VARCHAR", True, "What made it the AI agent, e.g. `user name 'Answer Bot'`."),
+)
+
 
 def connect(memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
     """Open an in-memory DuckDB connection configured for an audit run."""
@@ -101,6 +110,7 @@ def create_staging_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(ddl("stage_conversations", STAGE_CONVERSATION_COLUMNS))
     con.execute(ddl("quarantine", QUARANTINE_TABLE_COLUMNS))
     con.execute(ddl("incomplete_conversations", INCOMPLETE_COLUMNS))
+    con.execute(ddl("ai_agent_users", AI_AGENT_COLUMNS))
     con.execute("CREATE TABLE staged_event_views (name VARCHAR)")
     # Files whose staged rows leave source_record empty: it is '<unit> <source_ord + shift>',
     # built only for the few rows a message needs (building it per row is a real cost).

@@ -23,7 +23,7 @@ from auditor.report.model import Report
 from auditor.report.write import QUARANTINE_QUERY, copy_table, write_outputs
 from auditor.schema import CONVERSATION_COLUMNS, EVENT_COLUMNS, column_names
 from auditor.rulesets import RuleSet, list_rulesets, resolve_ruleset
-from auditor.sources import IngestSummary, SourceOptions, load_sources
+from auditor.sources import IngestSummary, SourceOptions, default_vendor, load_sources
 from auditor.verdicts import evaluate, fact_params, facts_used
 
 Progress = Callable[[str], None]
@@ -39,7 +39,7 @@ class AuditRequest(BaseModel):
     billed_csv: str | None = None
     billed_from_labels: bool = False
     billed_count: int | None = None
-    vendor: str = "intercom-fin"
+    vendor: str | None = None  # None: the default for the export's format (default_vendor)
     contract: str = "strict"
     period: Period | None = None
     unit_price: Decimal | None = None
@@ -87,7 +87,8 @@ def audit(request: AuditRequest, out_dir: Path | None = None,
                               request.sources,
                               count_conversations=False)
         stage(f"{ingest.events:,} events ({ingest.quarantined:,} records quarantined)")
-        vendor, contract = resolve_ruleset(request.vendor), resolve_ruleset(request.contract)
+        vendor = resolve_ruleset(request.vendor or default_vendor(ingest.formats))
+        contract = resolve_ruleset(request.contract)
         ends_at = observation_end(con, request.as_of)
         build_all_facts(con, vendor, contract, ends_at)
         # One facts row per conversation: the count the ingest summary left open.

@@ -247,13 +247,25 @@ def _error(args: list[str]) -> str:
     return message
 
 
-def test_invalid_json_names_file_and_line(tmp_path: Path) -> None:
+def test_invalid_json_document_names_file_and_line(tmp_path: Path) -> None:
+    folder = api_export(tmp_path / "x", 7, [(0, "customer", "comment", "hi")])
+    text = (folder / "tickets.json").read_text()
+    (folder / "tickets.json").write_text(text[:len(text) // 2])  # a page cut off: nothing to keep
+    message = _error(["ingest", str(folder), "--format", "zendesk", "--out",
+                      str(tmp_path / "e.csv")])
+    assert "tickets.json, line " in message and ": invalid JSON" in message
+
+
+def test_a_cut_off_jsonl_line_is_quarantined_with_its_ticket(con: duckdb.DuckDBPyConnection,
+                                                             tmp_path: Path) -> None:
     folder = api_export(tmp_path / "x", 7, [(0, "customer", "comment", "hi")])
     with open(folder / "comments.jsonl", "a") as handle:
         handle.write('{"id": 5, "ticket_id": 7, "body": "oops"\n')
-    message = _error(["ingest", str(folder), "--format", "zendesk", "--out",
-                      str(tmp_path / "e.csv")])
-    assert "comments.jsonl, line 2: invalid JSON" in message
+    summary = load(con, folder)
+    assert (summary.events, summary.quarantined) == (1, 1)
+    assert con.execute("SELECT source_record, conversation_id, reason FROM quarantine"
+                       ).fetchall() == [("line 2", "7", "invalid JSON (a cut-off or malformed "
+                                                        "line), so it was not read")]
 
 
 def test_comments_table_without_ticket_id_column(tmp_path: Path) -> None:

@@ -62,10 +62,13 @@ def comments(tid: int, steps: list[Step], channel: str = "native_messaging") -> 
             for n, (minute, who, kind, text) in enumerate(steps) if kind in ("comment", "note")]
 
 
-def audits(tid: int, steps: list[Step], channel: str = "native_messaging") -> list[dict]:
-    """One audit per step; field changes carry previous_value (Create in the first audit)."""
-    current: dict[str, str | None] = {}
-    result = []
+def audits(tid: int, steps: list[Step], channel: str = "native_messaging", *,
+           together: bool = False) -> list[dict]:
+    """One audit per step, or with together=True per run of steps at the same minute by the same
+    author (an AI reply and its self-assignment in one audit); field changes carry
+    previous_value (Create in the first audit)."""
+    current: dict[str, object] = {}
+    result: list[dict] = []
     for n, (minute, who, kind, value) in enumerate(steps):
         if kind in ("comment", "note"):
             event = {"id": tid * 100 + n, "type": "Comment", "author_id": int(author(who)),
@@ -74,10 +77,39 @@ def audits(tid: int, steps: list[Step], channel: str = "native_messaging") -> li
             event = {"id": tid * 1000 + n, "type": "Create" if n == 0 else "Change",
                      "field_name": kind, "value": value, "previous_value": current.get(kind)}
             current[kind] = value
+        last = result[-1] if result else None
+        if together and last and last["created_at"] == iso(minute) \
+                and last["author_id"] == int(author(who)):
+            last["events"].append(event)
+            continue
         result.append({"id": tid * 10_000 + n, "ticket_id": tid, "created_at": iso(minute),
                        "author_id": int(author(who)), "via": via(who, channel),
                        "events": [event]})
     return result
+
+
+def ticket_events(tid: int, steps: list[Step], channel: str = "native_messaging") -> list[dict]:
+    """The same audits as the incremental ticket events export shows them: `updater_id`, and
+    `child_events` that name the changed field by its key (tags with added/removed tags)."""
+    records = []
+    for audit in audits(tid, steps, channel):
+        children = []
+        for event in audit["events"]:
+            child = {"id": event["id"], "via": audit["via"], "via_reference_id": None}
+            if event["type"] == "Comment":
+                child |= {k: event[k] for k in ("author_id", "body", "plain_body", "public")}
+            elif event["field_name"] == "tags":
+                before, after = event["previous_value"] or [], event["value"]
+                child |= {"tags": after, "added_tags": [t for t in after if t not in before],
+                          "removed_tags": [t for t in before if t not in after]}
+            else:
+                child |= {event["field_name"]: event["value"],
+                          "previous_value": event["previous_value"]}
+            children.append(child | {"event_type": event["type"]})
+        records.append({"id": audit["id"], "ticket_id": tid, "timestamp": 0,
+                        "created_at": audit["created_at"], "updater_id": audit["author_id"],
+                        "via": audit["via"], "event_type": "Audit", "child_events": children})
+    return records
 
 
 def users(extra: list[tuple[str, str, str]] = ()) -> list[dict]:

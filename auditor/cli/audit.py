@@ -16,6 +16,7 @@ from auditor.cli.render import echo_summary
 from auditor.errors import ExitCode, UsageError
 from auditor.pipeline import AuditRequest, audit, ingest_only
 from auditor.reconcile import Period
+from auditor.report.markdown import ai_agents_sentence
 from auditor.report.model import Report
 from auditor.sources import FORMATS, SourceOptions
 
@@ -86,8 +87,10 @@ def _finish(report: Report, out: Path | None) -> None:
               help="Use the vendor's own labels in the export as the bill.")
 @click.option("--billed-count", type=click.IntRange(min=0), metavar="N",
               help="A count-only invoice of N items.")
-@click.option("--vendor", default="intercom-fin", show_default=True,
-              help="Rule set (id or .toml path) that reproduces the vendor's own count.")
+@click.option("--vendor", default=None,
+              help="Rule set (id or .toml path) that reproduces the vendor's own count. "
+                   "Default: by the export's format, zendesk-ai-agents for Zendesk, "
+                   "intercom-fin otherwise.")
 @click.option("--contract", default="strict", show_default=True,
               help="Rule set (id or .toml path) with your contract definition.")
 @click.option("--period", callback=_period, metavar="START..END",
@@ -113,11 +116,11 @@ def _finish(report: Report, out: Path | None) -> None:
                    "2026-11-01T00:00:00Z): the end of observation for waits and windows.")
 @source_options
 def audit_command(exports: tuple[str, ...], fmt: str, billed_csv: str | None,
-                  billed_from_labels: bool, billed_count: int | None, vendor: str, contract: str,
-                  period: Period | None, unit_price: Decimal | None, id_column: str | None,
-                  billed_at_column: str | None, amount_column: str | None,
-                  units_column: str | None, date_format: str | None, out: Path | None,
-                  as_of: datetime | None, sources: SourceOptions) -> None:
+                  billed_from_labels: bool, billed_count: int | None, vendor: str | None,
+                  contract: str, period: Period | None, unit_price: Decimal | None,
+                  id_column: str | None, billed_at_column: str | None,
+                  amount_column: str | None, units_column: str | None, date_format: str | None,
+                  out: Path | None, as_of: datetime | None, sources: SourceOptions) -> None:
     """Audit a vendor's bill against your conversation export.
 
     Every billed line gets one status: confirmed, disputed (with reason codes) or
@@ -190,6 +193,9 @@ def ingest(exports: tuple[str, ...], fmt: str, out: Path, sources: SourceOptions
     click.echo(f"{summary.records_read:,} records -> {summary.events:,} events in "
                f"{summary.conversations:,} conversations ({summary.quarantined:,} quarantined); "
                f"wrote {out}")
+    for line in [ai_agents_sentence(summary.ai_agents), *summary.notes]:
+        if line:
+            click.echo(line)
 
 
 @cli.command(epilog="Exit codes: 0 the demo ran, 2 something is wrong with the installation.")

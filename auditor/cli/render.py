@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from auditor.report.markdown import ai_agents_sentence
 from auditor.report.model import Report
 from auditor.report.model import usd as _usd
 
@@ -65,8 +66,10 @@ def reproduction_lines(report: Report) -> list[str]:
 
 def ingest_lines(report: Report) -> list[str]:
     i = report.ingest
+    agents = ai_agents_sentence(i.ai_agents)
     return [f"Input: {i.records_read:,} records -> {i.events:,} events in "
-            f"{i.conversations:,} conversations; {i.quarantined:,} quarantined."]
+            f"{i.conversations:,} conversations; {i.quarantined:,} quarantined.",
+            *([agents] if agents else [])]
 
 
 def echo_summary(report: Report) -> None:

@@ -62,7 +62,8 @@ def build_report(con: duckdb.DuckDBPyConnection, request: AuditRequest, vendor: 
         ingest=ingest_section(ingest),
         reasons=glossary,
         notes=((bill.notes if bill else []) + _notes(request, vendor, price, bill)
-               + _observation_notes(observation) + ingest_notes(ingest)),
+               + _observation_notes(observation) + ingest_notes(ingest)
+               + _ingest_notes(request, vendor, ingest)),
         provenance=Provenance(tool_version=__version__, inputs=ingest.inputs,
                               billed=bill.provenance if bill else None,
                               rulesets=[_ruleset_provenance(vendor, "vendor"),
@@ -73,7 +74,8 @@ def build_report(con: duckdb.DuckDBPyConnection, request: AuditRequest, vendor: 
 def ingest_section(ingest: IngestSummary) -> Ingest:
     return Ingest(records_read=ingest.records_read, events=ingest.events,
                   conversations=ingest.conversations or 0, quarantined=ingest.quarantined,
-                  not_judged=ingest.unjudgeable, skipped_files=ingest.skipped_files)
+                  not_judged=ingest.unjudgeable, skipped_files=ingest.skipped_files,
+                  ai_agents=ingest.ai_agents)
 
 
 # From this share of incomplete conversations on, the export itself is likely the wrong kind.
@@ -205,6 +207,17 @@ def _notes(request: AuditRequest, vendor: RuleSet, price: Decimal | None,
         notes.append("The billed list has no billed_at column, so its lines were not checked "
                      "against --period; if a column holds the billing time, name it with "
                      "--billed-at-column.")
+    return notes
+
+
+def _ingest_notes(request: AuditRequest, vendor: RuleSet, ingest: IngestSummary) -> list[str]:
+    """What the reader should know about how the export was read, and the vendor rule set
+    taken by default."""
+    notes = list(ingest.notes)
+    if request.vendor is None:
+        notes.append(f"No --vendor given: the export is {' and '.join(ingest.formats)}, so it is "
+                     f"checked against {vendor.id}, the default for that format; pass --vendor "
+                     "to check it against another vendor's definition.")
     return notes
 
 

@@ -7,6 +7,7 @@ import duckdb
 from auditor.report.model import Report, observed_until
 from auditor.report.model import share as _pct
 from auditor.report.model import usd as _usd
+from auditor.sources import AiAgentIdentity
 
 EXAMPLES_PER_REASON = 3
 
@@ -124,12 +125,23 @@ def _examples(con: duckdb.DuckDBPyConnection, report: Report) -> str:
     return "\n".join(lines).replace("\n\n\n", "\n\n")
 
 
+def ai_agents_sentence(agents: list[AiAgentIdentity], lead: str = "") -> str:
+    """The users taken as the AI agent, e.g. `Taken as the AI agent: user 700 (Answer Bot), by
+    user name 'Answer Bot'.`; empty when the export marks the AI's messages itself."""
+    if not agents:
+        return ""
+    users = "; ".join(f"user {a.id}" + (f" ({a.name})" if a.name else "") + f", by {a.how}"
+                      for a in agents)
+    return f"{lead}Taken as the AI agent: {users}."
+
+
 def _provenance(report: Report) -> str:
     p, i = report.provenance, report.ingest
     lines = [f"## Inputs and provenance\n\nresolution-auditor {p.tool_version}. "
              f"Read {i.records_read:,} records into {i.events:,} events and "
              f"{i.conversations:,} conversations; {i.quarantined:,} quarantined "
-             f"(see quarantine.csv); {observed_until(report.observation)}.", "",
+             f"(see quarantine.csv); {observed_until(report.observation)}."
+             f"{ai_agents_sentence(i.ai_agents, ' ')}", "",
              "| input | rows | sha256 |", "|---|---:|---|"]
     inputs = p.inputs + ([p.billed] if p.billed else [])
     lines += [f"| {f.path} | {f.rows:,} | `{f.sha256[:16]}` |" for f in inputs]

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, PlainSerializer
 
-from auditor.sources import InputProvenance, SkippedFile
+from auditor.sources import AiAgentIdentity, InputProvenance, SkippedFile
 
 # Exact decimals inside; dollars and cents in report.json.
 Cents = Annotated[Decimal, PlainSerializer(lambda amount: float(round(amount, 2)),
@@ -127,6 +127,10 @@ class Ingest(BaseModel):
                     "(incomplete_export, quarantined_records); one may carry both.")
     skipped_files: list[SkippedFile] = Field(
         default_factory=list, description="Files in input folders that were not read, and why.")
+    ai_agents: list[AiAgentIdentity] = Field(
+        default_factory=list,
+        description="Helpdesk users taken as the AI agent and how (Zendesk); empty for exports "
+                    "that mark the AI's messages themselves (Intercom, canonical).")
 
 
 class RuleSetProvenance(BaseModel):

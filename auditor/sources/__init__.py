@@ -9,6 +9,13 @@ An adapter is a module with three names:
         # return the number of records read per file (keyed by InputFile.display);
         # options are the user's hints about the export (adapters ignore what they don't use)
 
+and optionally:
+
+    DEFAULT_VENDOR: str     # the vendor rule set an audit uses without --vendor (else
+                            # FALLBACK_VENDOR)
+    AI_AGENT_MISSING: str   # an adapter that tells the AI agent by its helpdesk user (it fills
+                            # the ai_agent_users table): what to say when no user was taken
+
 `load_sources` runs the adapter, then `validate.finish_ingest` turns the staging tables into the
 validated `events` and `conversations` tables, shared by every format.
 """
@@ -19,7 +26,7 @@ import importlib
 from types import ModuleType
 
 import duckdb
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from auditor.engine import QUARANTINE_SORT_KEY, error_line, error_text, first_row, scalar
 from auditor.errors import InputError, UsageError, did_you_mean
@@ -64,6 +71,13 @@ class InputProvenance(BaseModel):
 class SkippedFile(BaseModel):
     path: str
     reason: str
+class AiAgentIdentity(BaseModel):
+    """A helpdesk user taken as the vendor's AI agent, and what made it so."""
+
+    id: str
+    name: str | None
+    how: str = Field(description="e.g. user name 'Answer Bot', --ai-agent-id, "
+                                 "via.channel answer_bot*")
 
 
 class IngestSummary(BaseModel):
@@ -78,6 +92,28 @@ class IngestSummary(BaseModel):
     # and the most common detail of the incomplete ones, for the warning that names the cause.
     unjudgeable: dict[str, int] = {}
     incomplete_detail: str | None = None
+    ai_agents: list[AiAgentIdentity] = []
+    notes: list[str] = []  # things a report should say about how the export was read
+
+    @property
+    def formats(self) -> list[str]:
+        """The formats the inputs were read as, sorted."""
+        return sorted({i.format for i in self.inputs})
+
+
+# The vendor rule set an audit uses without --vendor when no format read names its own
+# (DEFAULT_VENDOR in the adapter): Intercom Fin, and for canonical logs too.
+FALLBACK_VENDOR = "intercom-fin"
+
+
+def default_vendor(formats: list[str]) -> str:
+    """The vendor rule set for an export read as these formats, for an audit without --vendor."""
+    vendors = {getattr(adapter(f), "DEFAULT_VENDOR", FALLBACK_VENDOR) for f in formats}
+    if len(vendors) > 1:
+        raise UsageError(f"the export mixes formats of different vendors ({', '.join(formats)})"
+                         f", so there is no default vendor rule set",
+                         f"pass --vendor {' or --vendor '.join(sorted(vendors))}")
+    return vendors.pop() if vendors else FALLBACK_VENDOR
 
 
 def adapter(name: str) -> ModuleType:
@@ -167,6 +203,9 @@ def load_sources(
     unjudgeable = dict(con.execute(
         "SELECT reason, count(*) FROM (SELECT unnest(reasons) AS reason FROM unjudgeable) "
         "GROUP BY 1 ORDER BY 1").fetchall())
+    ai_agents = [AiAgentIdentity(id=i, name=n, how=h) for i, n, h in con.execute(
+        "SELECT user_id, name, how FROM ai_agent_users ORDER BY user_id").fetchall()]
+    missing = [getattr(adapter(name), "AI_AGENT_MISSING", None) for name in sorted(by_format)]
     return IngestSummary(
         records_read=sum(p.rows for p in provenance), events=events,
         conversations=conversations, quarantined=quarantined, inputs=provenance,
@@ -174,6 +213,7 @@ def load_sources(
         unjudgeable=unjudgeable,
         incomplete_detail=scalar(con, "SELECT mode(detail ORDER BY detail) "
                                       "FROM incomplete_conversations"),  # type: ignore[arg-type]
+        ai_agents=ai_agents, notes=[m for m in missing if m] if not ai_agents else [],
     )
 
 

@@ -112,3 +112,30 @@ def numbered_lines(path: str) -> str:
               f"delim = {sql_string(chr(31))}, quote = '', escape = '', header = false, "
               f"auto_detect = false, max_line_size = {1 << 30})")
     return f"(SELECT row_number() OVER () AS n, line FROM {reader})"
+
+
+# A line longer than this fails the line reader, as a longer record fails DuckDB's JSON reader
+# (its maximum_object_size default); DuckDB's CSV reader allocates twice it per buffer.
+MAX_LINE_BYTES = 16 << 20
+
+
+def line_reader(path: str) -> str:
+    """The file's lines as rows of one column `line` (a blank line is an empty or NULL line)."""
+    return (f"read_csv({sql_string(path)}, columns = {{'line': 'VARCHAR'}}, "
+            f"delim = {sql_string(chr(31))}, quote = '', escape = '', header = false, "
+            f"auto_detect = false, max_line_size = {MAX_LINE_BYTES}, "
+            f"buffer_size = {2 * MAX_LINE_BYTES})")
+
+
+def text_lines(path: str) -> str:
+    """The file's lines as (n, line), n the physical line (1-based), blank lines included."""
+    return f"(SELECT row_number() OVER () AS n, line FROM {line_reader(path)})"
+
+
+def json_lines(path: str) -> str:
+    """A newline-delimited file's non-blank lines as (line_no, record_no, line, valid): the
+    physical line, its place among the records, its text and whether it is valid JSON. For
+    reading a file whose JSON reader failed on a bad line, keeping the good ones."""
+    return (f"(SELECT n AS line_no, row_number() OVER (ORDER BY n) AS record_no, line, "
+            f"json_valid(line) AS valid FROM {text_lines(path)} "
+            f"WHERE trim(coalesce(line, '')) <> '')")

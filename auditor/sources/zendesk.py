@@ -21,10 +21,13 @@ import re
 
 import duckdb
 
+from auditor.engine import scalar
 from auditor.errors import InputError
 from auditor.sources import SourceOptions
 from auditor.sources import zendesk_events_sql as events_sql
 from auditor.sources import zendesk_fivetran as fivetran
+from auditor.sources import zendesk_json as zjson
+from auditor.sources import zendesk_mapping as mapping
 from auditor.sources import zendesk_sql as sql
 from auditor.sources.files import InputFile, mapping_error
 from auditor.sources.json_files import (
@@ -32,6 +35,14 @@ from auditor.sources.json_files import (
 )
 
 FORMAT = "zendesk"
+# The vendor rule set an audit of a Zendesk export uses when --vendor is not given.
+DEFAULT_VENDOR = "zendesk-ai-agents"
+# Said in the report when no user was taken as the AI agent.
+AI_AGENT_MISSING = (
+    "No user was taken as the Zendesk AI agent: no message came through an AI agent channel, "
+    "no user is named " + " or ".join(f"'{n}'" for n in mapping.AI_AGENT_NAMES) + ", and no "
+    "--ai-agent-id was given, so the AI agent's replies, if any, count as people's. If your AI "
+    "agent answers as a user, name it with --ai-agent-id USER_ID.")
 # Airbyte source-zendesk-support streams (the audit reads five, the rest are quarantined).
 AIRBYTE_STREAMS = (*sql.AIRBYTE_STREAMS, "ticket_metric_events", "ticket_fields", "ticket_forms",
                    "groups", "group_memberships", "organizations", "organization_memberships",
@@ -97,11 +108,29 @@ def _read_file(con: duckdb.DuckDBPyConnection, file_no: int, file: InputFile) ->
         fivetran.read(con, file_no, file, name)
         return
     file_format, unit = json_format(file)
-    try:
-        con.execute(sql.json_items(file_no, str(file.path), file_format, file.display, unit))
-    except duckdb.Error as exc:
-        raise _read_error(con, file, file_format, exc) from exc
+    _read_json(con, file_no, file, file_format, unit)
     con.execute("INSERT INTO zd_files VALUES (?, ?, ?)", [file_no, file.display, unit])
+
+
+def _read_json(con: duckdb.DuckDBPyConnection, file_no: int, file: InputFile,
+               file_format: str, unit: str) -> None:
+    """DuckDB's JSON reader first. A newline-delimited file it fails on (a cut-off line) is read
+    again line by line, so that only the bad lines are lost (quarantined); so is a JSONL file
+    with blank lines, whose labels must count physical lines."""
+    path = str(file.path)
+    try:
+        con.execute(zjson.json_items(zjson.fast_documents(file_no, path, file_format,
+                                                          file.display, unit)))
+        if unit != "line" or not scalar(con, zjson.blank_lines(path)):
+            return
+    except duckdb.Error as exc:
+        if file_format != "newline_delimited" or "Malformed JSON" not in str(exc):
+            raise _read_error(con, file, file_format, exc) from exc
+        if not scalar(con, zjson.valid_lines(path)):  # not JSON lines at all: the wrong file
+            raise _read_error(con, file, file_format, exc) from exc
+    con.execute("DELETE FROM zd_items WHERE file_no = ?", [file_no])
+    con.execute(zjson.json_items(zjson.line_documents(file_no, path, file.display, unit)))
+    con.execute(zjson.broken_lines(file_no, path, file.display, unit))
 
 
 def _read_error(con: duckdb.DuckDBPyConnection, file: InputFile, json_format: str,
@@ -128,15 +157,16 @@ def _check_files(con: duckdb.DuckDBPyConnection) -> None:
 def _map_records(con: duckdb.DuckDBPyConnection, files: list[InputFile]) -> dict[str, int]:
     typed = [sql.TICKET_ITEMS, sql.AUDIT_ITEMS, sql.COMMENT_ITEMS, *sql.OTHER_ITEMS]
     mapped = [
-        sql.TICKETS, events_sql.COMMENT_ACTS, events_sql.CHATS, events_sql.CHAT_EVENTS,
-        sql.REJECTS, events_sql.ACTS, events_sql.FALLBACK_ACTS, events_sql.USERS,
-        events_sql.EVENTS, events_sql.STAGE_EVENTS, events_sql.HANDOFFS, *events_sql.QUARANTINE,
-        events_sql.CONVERSATIONS,
+        *sql.SET_ASIDE, sql.TICKETS, events_sql.COMMENT_ACTS, events_sql.CHATS,
+        events_sql.CHAT_EVENTS, sql.REJECTS, events_sql.ACTS, events_sql.FALLBACK_ACTS,
+        events_sql.USERS, events_sql.EVENTS, events_sql.STAGE_EVENTS, events_sql.AI_USERS,
+        events_sql.REPORT_AI_USERS, events_sql.HANDOFFS, *events_sql.QUARANTINE,
+        *events_sql.INCOMPLETE, events_sql.CONVERSATIONS,
     ]
     try:
         for statement in typed:
             con.execute(statement)
-        _check_files(con)
+        _check_files(con)  # before bad records are set aside: a file of them is the wrong file
         for statement in mapped:
             con.execute(statement)
         return dict(con.execute(sql.COUNTS).fetchall())

@@ -172,10 +172,10 @@ def read(con: duckdb.DuckDBPyConnection, file_no: int, file: InputFile, name: st
     lineage = f"{file_no}, {sql_string(file.display)}, {label}, {ordinal}"
     if name in UNUSED_TABLES:
         reason = sql_string(f"Fivetran table '{name}' is not used by the audit")
-        con.execute(f"INSERT INTO zd_items SELECT {lineage}, 'unused', NULL, NULL, '', {reason} "
-                    f"FROM {reader}")
+        con.execute(f"INSERT INTO zd_items SELECT {lineage}, 'unused', NULL, NULL, '', {reason}, "
+                    f"NULL FROM {reader}")
         return
     _check_required(file, name, names)
     table = TABLES[name]
     con.execute(f"INSERT INTO zd_items SELECT {lineage}, '{table.kind}', "
-                f"to_json({_struct(table.fields, names)}), NULL, NULL, NULL FROM {reader}")
+                f"to_json({_struct(table.fields, names)}), NULL, NULL, NULL, NULL FROM {reader}")

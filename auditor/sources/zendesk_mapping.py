@@ -37,7 +37,7 @@ CONDITIONS: dict[str, str | None] = {
     "the ticket's requester": "requester",
     "AI-agent ticket": "ai_ticket",
     "previous status solved or closed": "lower(coalesce(previous, '')) IN ('solved', 'closed')",
-    "the AI wrote since the last assignment, not to the AI agent": None,
+    "an AI message since the last assignment to someone else; not to the AI agent": None,
     "no comments and no chat messages": None,
     "no public comments on the ticket": None,
     "above 0, no status change for the ticket": None,
@@ -127,7 +127,7 @@ MAPPING: tuple[Rule, ...] = (
     Rule("change group_id", _MISSING, "event_type", "other"),
     Rule("change group_id", _OTHER, "event_type", "assignment"),
     Rule("assignment", _ANY, "event_type", "handoff",
-         "the AI wrote since the last assignment, not to the AI agent"),
+         "an AI message since the last assignment to someone else; not to the AI agent"),
     Rule("change satisfaction_score", "good*", "event_type", "rating"),
     Rule("change satisfaction_score", "bad*", "event_type", "rating"),
     Rule("change (other field)", _ANY, "event_type", "other"),
@@ -178,13 +178,46 @@ def _case(rules: list[Rule], test: dict[Rule, str], results: dict[str, str]) -> 
     return "CASE " + " ".join(whens) + " END"
 
 
-def role_case(ai_agent_ids: list[str]) -> str:
-    """CASE over zd_role's parameters; `(quarantine)` rows give NULL (the reason is built apart)."""
-    rules = [r for r in MAPPING if r.column == "actor_role"]
-    tests = {r: match(ROLE_FIELDS[r.field], r.value) for r in rules}
+def role_rules() -> list[Rule]:
+    """The actor_role rows, in table order."""
+    return [r for r in MAPPING if r.column == "actor_role"]
+
+
+def role_rule_case(ai_agent_ids: list[str]) -> str:
+    """CASE over zd_role_rule's parameters: the number (1-based) of the first role row that
+    matches. zd_role gives its role, zd_role_how what it says about an AI agent's user."""
+    whens = []
+    for number, rule in enumerate(role_rules(), 1):
+        condition = CONDITIONS.get(rule.when) if rule.when else None
+        test = match(ROLE_FIELDS[rule.field], rule.value) + (f" AND ({condition})" if condition
+                                                              else "")
+        whens.append(f"WHEN {test} THEN {number}")
     ids = ", ".join(sql_string(i) for i in ai_agent_ids)
-    case = _case(rules, tests, {"(quarantine)": "NULL"})
+    case = "CASE " + " ".join(whens) + " END"
     return case.replace("author IN ({ai_agent_ids})", f"author IN ({ids})" if ids else "false")
+
+
+def role_list() -> str:
+    """The role of each role row, as a SQL list (`(quarantine)` rows: NULL)."""
+    return "[" + ", ".join("NULL" if r.result == "(quarantine)" else sql_string(r.result)
+                           for r in role_rules()) + "]"
+
+
+def ai_agent_how(rule: Rule) -> str:
+    """How a role row tells the AI agent's user, in a few words for reports."""
+    if rule.when == "named by --ai-agent-id":
+        return "--ai-agent-id"
+    if rule.field == "user.name":
+        return f"user name '{rule.value}'"
+    if rule.when == "AI-agent ticket":
+        return "an author not among the users, on an AI-agent ticket"
+    return f"{rule.field} {rule.value}" + (f", {rule.when}" if rule.when else "")
+
+
+def ai_agent_how_list() -> str:
+    """ai_agent_how of each role row as a SQL list (NULL for rows of other roles)."""
+    return "[" + ", ".join(sql_string(ai_agent_how(r)) if r.result == "ai_agent" else "NULL"
+                           for r in role_rules()) + "]"
 
 
 def _event_type_test(rule: Rule) -> str:

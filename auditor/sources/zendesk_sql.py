@@ -7,8 +7,10 @@ flow, all set-based:
                   pages, single objects, JSONL or Airbyte records, cut from each JSON file in
                   one read) or a Fivetran table row (zendesk_fivetran writes those, already
                   shaped like the API objects)
-    zd_tickets .. typed views of the items, one table per kind, with each record's ticket
-    zd_rejects    records that cannot be used, with field and reason (-> quarantine)
+    zd_tickets .. typed views of the items, one table per kind, with each record's ticket;
+                  records whose keys hold the wrong JSON type are set aside (zendesk_checks)
+    zd_rejects    records that cannot be used, with field, reason and the ticket they name
+                  (-> quarantine)
 
 zendesk_events_sql then turns the usable records into events. A record ordinal `item_ord`
 numbers the records of a file in file order; events of a record get source_ord
@@ -20,6 +22,7 @@ from __future__ import annotations
 import json
 
 from auditor.engine import sql_string
+from auditor.sources.zendesk_checks import check_keys, checked_id, problem, typed_shape
 
 ORD_SHIFT = 1 << 16  # events per record (audits hold a handful)
 # Keys of API list pages ({"tickets": [...], "users": [...], ...}; sideloads included) and of
@@ -51,18 +54,17 @@ COMMENT: dict = {
     "created_at": "VARCHAR", "via": VIA,
 }
 # Audit events, and the child events of the incremental ticket events export (which name the
-# changed field by its key, e.g. {"status": "open", "previous_value": "new"}).
+# changed field by its key, e.g. {"status": "open", "previous_value": "new"}). Ids and flags are
+# JSON, to be checked (zendesk_checks); the events are typed from the audit's JSON list.
 AUDIT_EVENT: dict = {
-    "id": "VARCHAR", "type": "VARCHAR", "event_type": "VARCHAR", "field_name": "VARCHAR",
+    "id": "JSON", "type": "VARCHAR", "event_type": "VARCHAR", "field_name": "VARCHAR",
     "value": "JSON", "previous_value": "JSON", "body": "VARCHAR", "plain_body": "VARCHAR",
-    "html_body": "VARCHAR", "public": "VARCHAR", "comment_public": "VARCHAR",
-    "author_id": "VARCHAR", "via": "JSON", "status": "VARCHAR", "assignee_id": "VARCHAR",
-    "group_id": "VARCHAR", "satisfaction_score": "VARCHAR",
+    "html_body": "VARCHAR", "public": "JSON", "comment_public": "JSON", "author_id": "JSON",
+    "via": "JSON",
 }
 AUDIT: dict = {
-    "id": "VARCHAR", "ticket_id": "VARCHAR", "author_id": "VARCHAR", "updater_id": "VARCHAR",
-    "created_at": "VARCHAR", "via": "JSON", "events": [AUDIT_EVENT],
-    "child_events": [AUDIT_EVENT],
+    "id": "JSON", "ticket_id": "JSON", "author_id": "JSON", "updater_id": "JSON",
+    "created_at": "VARCHAR", "via": "JSON", "events": "JSON", "child_events": "JSON",
 }
 USER: dict = {"id": "VARCHAR", "role": "VARCHAR", "name": "VARCHAR"}
 METRIC: dict = {"ticket_id": "VARCHAR", "reopens": "VARCHAR", "updated_at": "VARCHAR"}
@@ -82,121 +84,12 @@ DDL = [
     "unit VARCHAR)",
     "CREATE OR REPLACE TEMP TABLE zd_items (file_no INTEGER, source_file VARCHAR, "
     "label VARCHAR, item_ord BIGINT, kind VARCHAR, item JSON, page_ticket VARCHAR, "
-    "field VARCHAR, reason VARCHAR)",
+    "field VARCHAR, reason VARCHAR, named_ticket VARCHAR)",
 ]
 
 
 def transform(column: str, shape: dict) -> str:
     return f"json_transform({column}, {sql_string(json.dumps(shape))})"
-
-
-def _documents(file_no: int, path: str, json_format: str, display: str, unit: str) -> str:
-    """One JSON file as rows (file_no, source_file, unit, n, doc): one per top-level value (a
-    page, object or line), numbered in file order (a window in scan order)."""
-    limit = f", maximum_object_size = {256 << 20}" if json_format == "unstructured" else ""
-    return (f"SELECT {file_no} AS file_no, {sql_string(display)} AS source_file, '{unit}' AS unit, "
-            f"row_number() OVER () AS n, json AS doc FROM read_json_objects("
-            f"{sql_string(path)}, format = '{json_format}'{limit})")
-
-
-# What a top-level JSON value is made of, read in one parse: page lists, single-object
-# wrappers, the Airbyte envelope, and the keys that tell a bare object's kind. (json_transform
-# gives NULL for a missing key, a JSON null or a value of another type.)
-DOC: dict = {
-    **{key: ["JSON"] for key in PAGE_KEYS}, **{key: "JSON" for key in WRAPPER_KEYS},
-    "type": "VARCHAR", "record": "JSON", "stream": "VARCHAR", "data": "JSON",
-    "ticket_id": "VARCHAR", "events": ["JSON"], "child_events": ["JSON"], "reopens": "JSON",
-    "replies": "JSON", "body": "JSON", "html_body": "JSON", "plain_body": "JSON",
-    "author_id": "JSON", "public": "JSON", "requester_id": "JSON", "submitter_id": "JSON",
-    "status": "JSON", "subject": "JSON", "role": "JSON",
-}
-ENVELOPE: dict = {"stream": "VARCHAR", "data": "JSON"}
-
-# A bare object's kind, by the keys only that kind of Zendesk object has.
-BARE_KIND = """
-CASE
-    WHEN s IS NULL THEN 'unknown'
-    WHEN s.child_events IS NOT NULL THEN 'audit'
-    WHEN s.events IS NOT NULL AND s.ticket_id IS NOT NULL THEN 'audit'
-    WHEN s.ticket_id IS NOT NULL AND (s.reopens IS NOT NULL OR s.replies IS NOT NULL)
-        THEN 'metric'
-    WHEN (s.body IS NOT NULL OR s.html_body IS NOT NULL OR s.plain_body IS NOT NULL)
-        AND (s.ticket_id IS NOT NULL OR s.author_id IS NOT NULL OR s.public IS NOT NULL)
-        THEN 'comment'  -- even without ticket_id: then it is reported as such
-    WHEN s.ticket_id IS NOT NULL AND (s.author_id IS NOT NULL OR s.public IS NOT NULL)
-        THEN 'comment'
-    WHEN s.requester_id IS NOT NULL OR s.submitter_id IS NOT NULL
-        OR (s.status IS NOT NULL AND s.subject IS NOT NULL) THEN 'ticket'
-    WHEN s.role IS NOT NULL THEN 'user'
-    ELSE 'unknown'
-END
-"""
-
-
-def _page_selects() -> list[str]:
-    """One SELECT per page key (list items) and per wrapper key (single objects)."""
-    selects = []
-    for key_no, (key, kind) in enumerate(PAGE_KEYS.items(), 1):
-        selects.append(
-            f"SELECT file_no, source_file, unit, n, docs, {key_no} AS key_no, '{key}' AS part, "
-            f"generate_subscripts(s.{key}, 1) AS k, '{kind}' AS kind, unnest(s.{key}) AS item, "
-            f"s.ticket_id AS page_ticket, NULL AS stream FROM docs "
-            f"WHERE NOT is_airbyte AND s.{key} IS NOT NULL")
-    for key_no, (key, kind) in enumerate(WRAPPER_KEYS.items(), len(PAGE_KEYS) + 1):
-        selects.append(
-            f"SELECT file_no, source_file, unit, n, docs, {key_no}, NULL, 1, '{kind}', s.{key}, "
-            f"NULL, NULL FROM docs WHERE NOT is_airbyte AND json_type(s.{key}) = 'OBJECT'")
-    return selects
-
-
-def _is_page() -> str:
-    keys = [*(f"s.{k} IS NOT NULL" for k in PAGE_KEYS),
-            *(f"json_type(s.{k}) = 'OBJECT'" for k in WRAPPER_KEYS)]
-    return "coalesce(" + " OR ".join(keys) + ", false)"
-
-
-def json_items(file_no: int, path: str, json_format: str, display: str, unit: str) -> str:
-    """One JSON file -> zd_items: page items, single objects, Airbyte records and bare objects.
-    The file is read once and each document parsed once (into `s`); items are cut from it."""
-    streams = " ".join(f"WHEN '{s}' THEN '{k}'" for s, k in AIRBYTE_STREAMS.items())
-    return f"""
-INSERT INTO zd_items
-WITH parsed AS (
-    SELECT *, count(*) OVER () AS docs, {transform("doc", DOC)} AS s
-    FROM ({_documents(file_no, path, json_format, display, unit)})
-),
-docs AS (  -- Airbyte records, bare or as protocol messages {{"type": "RECORD", "record": ...}}
-    SELECT *, envelope IS NOT NULL AS is_airbyte
-    FROM (SELECT *, CASE WHEN s.stream IS NOT NULL AND s.data IS NOT NULL
-                         THEN {{'stream': s.stream, 'data': s.data}}
-                         WHEN s.type = 'RECORD' AND s.record IS NOT NULL
-                         THEN {transform("s.record", ENVELOPE)} END AS envelope
-          FROM parsed)
-),
-items AS (
-    {" UNION ALL ".join(_page_selects())}
-    UNION ALL
-    SELECT file_no, source_file, unit, n, docs, 0, NULL, 1,
-           CASE WHEN is_airbyte THEN coalesce(CASE envelope.stream {streams} END, 'unused')
-                ELSE {BARE_KIND} END,
-           CASE WHEN is_airbyte THEN envelope.data ELSE doc END, NULL,
-           CASE WHEN is_airbyte THEN envelope.stream END
-    FROM docs WHERE is_airbyte OR NOT {_is_page()}
-)
-SELECT file_no, source_file,
-       CASE WHEN part IS NULL THEN unit || ' ' || n
-            WHEN unit = 'line' THEN 'line ' || n || ', ' || part || ' record ' || k
-            WHEN docs > 1 THEN 'document ' || n || ', ' || part || ' record ' || k
-            ELSE part || ' record ' || k END AS label,
-       row_number() OVER (ORDER BY n, key_no, k) AS item_ord,
-       kind, item, page_ticket,
-       CASE kind WHEN 'unused' THEN 'stream' END AS field,
-       CASE kind
-           WHEN 'unused' THEN 'airbyte stream ''' || stream || ''' is not used by the audit'
-           WHEN 'unknown' THEN 'not a Zendesk ticket, comment, audit, user or ticket metric'
-       END AS reason
-FROM items
-"""
 
 
 def macros() -> list[str]:
@@ -217,39 +110,46 @@ def macros() -> list[str]:
     ]
 
 
-def _select(kind: str, shape: dict, columns: str) -> str:
-    """The records of one kind, typed: lineage and the given columns of `r`."""
-    return (f"SELECT file_no, source_file, label, item_ord, {columns} FROM (SELECT *, "
-            f"{transform('item', shape)} AS r FROM zd_items WHERE kind = '{kind}')")
+def _select(kind: str, shape: dict, columns: str, *, ke: str = "NULL") -> str:
+    """The records of one kind, typed: lineage, the given columns of `r` (the typed record) or
+    `k` (its checked keys, as JSON), and the record's first failed check as `problem`; `ke`
+    holds lists whose elements' keys are checked."""
+    shape = typed_shape(kind, shape)
+    return (f"SELECT file_no, source_file, label, item_ord, {columns}, {problem(kind)} AS problem "
+            f"FROM (SELECT *, {ke} AS ke FROM (SELECT *, {transform('item', shape)} AS r, "
+            f"{check_keys(kind, shape)} AS k FROM zd_items WHERE kind = '{kind}'))")
 
 
-def _typed(table: str, kind: str, shape: dict, columns: str) -> str:
-    return f"CREATE OR REPLACE TEMP TABLE {table} AS {_select(kind, shape, columns)}"
+def _typed(table: str, kind: str, shape: dict, columns: str, *, ke: str = "NULL") -> str:
+    return f"CREATE OR REPLACE TEMP TABLE {table} AS {_select(kind, shape, columns, ke=ke)}"
 
 
 # The copy of a ticket that is used is the one updated last (incremental exports repeat a
 # ticket each time it changes), then the one read last.
-TICKET_ITEMS = _typed("zd_ticket_items", "ticket", TICKET, """
-    zd_id(r.id) AS id, zd_id(r.requester_id) AS requester_id,
-    zd_id(r.submitter_id) AS submitter_id, r.created_at, r.updated_at,
+TICKET_ITEMS = _typed("zd_ticket_items", "ticket", TICKET, f"""
+    {checked_id('id')} AS id, {checked_id('requester_id')} AS requester_id,
+    {checked_id('submitter_id')} AS submitter_id, r.created_at, r.updated_at,
     r.description, r.via.channel AS channel, r.via.source.rel AS rel, coalesce(r.tags, []) AS tags,
     list_transform(coalesce(r.custom_fields, []), lambda c: c.value ->> '$') AS custom_values,
     r.satisfaction_rating ->> '$.score' AS score,
     r.satisfaction_rating ->> '$.comment' AS score_comment,
-    row_number() OVER (PARTITION BY zd_id(r.id) ORDER BY auditor_parse_ts(r.updated_at)
+    row_number() OVER (PARTITION BY {checked_id('id')} ORDER BY auditor_parse_ts(r.updated_at)
                        DESC NULLS LAST, file_no DESC, item_ord DESC) = 1 AS latest
 """)
 
-AUDIT_ITEMS = _typed("zd_audit_items", "audit", AUDIT, """
-    zd_id(r.id) AS id, zd_id(r.ticket_id) AS ticket_ref,
-    zd_id(coalesce(r.author_id, r.updater_id)) AS author_id, r.created_at,
-    zd_via(r.via) AS via, zd_rel(r.via) AS rel, coalesce(r.events, r.child_events, []) AS events
-""")
+# `raw_events` are the child events of the ticket events export as JSON: they name the changed
+# field by its key, which only the JSON has (audit events name it in field_name).
+AUDIT_ITEMS = _typed("zd_audit_items", "audit", AUDIT, f"""
+    {checked_id('id')} AS id, {checked_id('ticket_id')} AS ticket_ref,
+    coalesce({checked_id('author_id')}, {checked_id('updater_id')}) AS author_id, r.created_at,
+    zd_via(r.via) AS via, zd_rel(r.via) AS rel, coalesce(ke.events, []) AS events,
+    CASE WHEN r.events IS NULL THEN json_extract(r.child_events, '$[*]') END AS raw_events
+""", ke=f"{{'events': {transform('coalesce(r.events, r.child_events)', [AUDIT_EVENT])}}}")
 
-_COMMENTS = _select("comment", COMMENT, """
-    zd_id(r.id) AS id, zd_id(coalesce(r.ticket_id, page_ticket)) AS own_ticket,
-    zd_id(r.audit_id) AS audit_id, zd_id(r.author_id) AS author_id, r.created_at,
-    zd_bool(r.public) AS public, r.via.channel AS via, r.via.source.rel AS rel,
+_COMMENTS = _select("comment", COMMENT, f"""
+    {checked_id('id')} AS id, coalesce({checked_id('ticket_id')}, zd_id(page_ticket)) AS own_ticket,
+    {checked_id('audit_id')} AS audit_id, {checked_id('author_id')} AS author_id, r.created_at,
+    zd_bool(r.public ->> '$') AS public, r.via.channel AS via, r.via.source.rel AS rel,
     coalesce(nullif(trim(r.plain_body), ''), nullif(trim(r.body), ''), zd_text(r.html_body))
         AS body""")
 # A comment's ticket: its ticket_id, its page's ticket_id, else its audit's ticket_id.
@@ -263,10 +163,10 @@ LEFT JOIN (SELECT id, min(ticket_ref) AS ticket_ref FROM zd_audit_items GROUP BY
 
 OTHER_ITEMS = [
     _typed("zd_user_items", "user", USER,
-           "zd_id(r.id) AS id, lower(trim(r.role)) AS role, r.name"),
+           f"{checked_id('id')} AS id, lower(trim(r.role)) AS role, r.name"),
     _typed("zd_metric_items", "metric", METRIC,
-           "zd_id(r.ticket_id) AS ticket_ref, try_cast(r.reopens AS BIGINT) AS reopens, "
-           "r.updated_at"),
+           f"{checked_id('ticket_id')} AS ticket_ref, try_cast(trim(r.reopens ->> '$') AS BIGINT) "
+           "AS reopens, r.updated_at"),
     _typed("zd_change_items", "change", CHANGE,
            "zd_id(r.ticket_id) AS ticket_ref, lower(trim(r.field_name)) AS field, "
            "r.value, zd_id(r.author_id) AS author_id, r.created_at"),
@@ -278,6 +178,23 @@ OTHER_ITEMS = [
            "zd_id(r.chat_id) AS chat_id, r.created_at, trim(r.actor_id) AS actor_id, "
            "r.type, r.message, zd_id(r.message_id) AS message_id, r.chat_index, "
            "r.original_message"),
+]
+
+# Records that fail a check (zendesk_checks) are set aside for quarantine, with the ticket they
+# name. A ticket whose own id is fine stays (it is the conversation), read without the bad key;
+# only the copy of a ticket that is used counts (older copies are quarantined as repeats).
+_BAD = [("zd_comment_items", "ticket_ref"), ("zd_audit_items", "ticket_ref"),
+        ("zd_metric_items", "ticket_ref"), ("zd_user_items", "NULL")]
+SET_ASIDE = [
+    "CREATE OR REPLACE TEMP TABLE zd_bad AS "
+    "SELECT file_no, source_file, label, item_ord, problem.field AS field, problem.reason "
+    "|| CASE WHEN id IS NOT NULL THEN '; the ticket is read without it' ELSE '' END AS reason, "
+    "id AS ticket_ref FROM zd_ticket_items WHERE problem IS NOT NULL AND (latest OR id IS NULL)"
+    + "".join(f" UNION ALL SELECT file_no, source_file, label, item_ord, problem.field, "
+              f"problem.reason, {ticket} FROM {table} WHERE problem IS NOT NULL"
+              for table, ticket in _BAD),
+    "DELETE FROM zd_ticket_items WHERE problem IS NOT NULL AND id IS NULL",
+    *(f"DELETE FROM {table} WHERE problem IS NOT NULL" for table, _ in _BAD),
 ]
 
 # Kept tickets with their labels: tags, custom field values and Fivetran ticket_tag rows. The AI
@@ -311,7 +228,8 @@ def _dangling(table: str, noun: str) -> str:
     return f"""
 SELECT file_no, source_file, label, item_ord, 'ticket_id',
        CASE WHEN ticket_ref IS NULL THEN '{noun} has no ticket_id'
-            ELSE '{noun}''s ticket ' || ticket_ref || ' is not in the export' END
+            ELSE '{noun}''s ticket ' || ticket_ref || ' is not in the export' END,
+       ticket_ref, false
 FROM {table} WHERE ticket_ref IS NULL OR ticket_ref NOT IN (SELECT id FROM zd_tickets)
 """
 
@@ -320,30 +238,38 @@ DANGLING = (("zd_comment_items", "comment"), ("zd_audit_items", "audit"),
             ("zd_metric_items", "ticket metric"), ("zd_change_items", "field change"),
             ("zd_tag_items", "tag"), ("zd_chat_items", "ticket_chat row"))
 
-# Every record that cannot be used, with the field to blame and the reason (-> quarantine).
+# Every record that cannot be used, with the field to blame, the reason and the ticket it names
+# (-> quarantine). Records of unused streams and tables, and records that are no Zendesk object,
+# name none: they are not part of a ticket's conversation. A redundant record is a copy of one
+# that is used (an older copy of a ticket, chat events that repeat public comments): it leaves
+# its ticket judgeable.
 REJECTS = f"""
 CREATE OR REPLACE TEMP TABLE zd_rejects AS
-SELECT file_no, source_file, label, item_ord, field, reason FROM zd_items WHERE reason IS NOT NULL
+SELECT file_no, source_file, label, item_ord, field, reason, named_ticket AS ticket_ref,
+       false AS redundant
+FROM zd_items WHERE reason IS NOT NULL
 UNION ALL
 SELECT file_no, source_file, label, item_ord, 'id',
        CASE WHEN id IS NULL THEN 'ticket has no id'
             ELSE 'ticket ' || id || ' appears again in the export; the copy with the latest '
-                 || 'updated_at is used' END
+                 || 'updated_at is used' END, id, id IS NOT NULL
 FROM zd_ticket_items WHERE id IS NULL OR NOT latest
 UNION ALL
-SELECT file_no, source_file, label, item_ord, 'id', 'user has no id'
+SELECT file_no, source_file, label, item_ord, 'id', 'user has no id', NULL, false
 FROM zd_user_items WHERE id IS NULL
+UNION ALL
+SELECT file_no, source_file, label, item_ord, field, reason, ticket_ref, false FROM zd_bad
 UNION ALL
 {" UNION ALL ".join(_dangling(table, noun) for table, noun in DANGLING)}
 UNION ALL
-SELECT file_no, source_file, label, item_ord, 'chat_id', reason
+SELECT file_no, source_file, label, item_ord, 'chat_id', reason, named_ticket, repeats_comments
 FROM zd_chat_events WHERE reason IS NOT NULL
 """
 
 NOT_ZENDESK = """
 SELECT f.source_file, f.unit FROM zd_files f LEFT JOIN zd_items i USING (file_no)
 GROUP BY f.file_no, f.source_file, f.unit
-HAVING count(i.kind) > 0 AND count(*) FILTER (WHERE i.kind NOT IN ('unknown')) = 0
+HAVING count(i.kind) > 0 AND count(*) FILTER (WHERE i.kind NOT IN ('unknown', 'broken')) = 0
 ORDER BY f.file_no LIMIT 1
 """
 
@@ -358,5 +284,5 @@ COUNTS = "SELECT source_file, count(*) FROM zd_items GROUP BY source_file"
 CLEANUP = [f"DROP TABLE IF EXISTS {t}" for t in (
     "zd_files", "zd_items", "zd_ticket_items", "zd_audit_items", "zd_comment_items",
     "zd_user_items", "zd_metric_items", "zd_change_items", "zd_tag_items", "zd_chat_items",
-    "zd_chat_event_items", "zd_tickets", "zd_chats", "zd_chat_events", "zd_rejects",
+    "zd_chat_event_items", "zd_bad", "zd_tickets", "zd_chats", "zd_chat_events", "zd_rejects",
     "zd_comment_acts", "zd_acts", "zd_events")]
