@@ -16,6 +16,8 @@ from pydantic import BaseModel, ConfigDict, model_validator
 from auditor import billing, engine
 from auditor.errors import UsageError
 from auditor.facts import build_facts
+from auditor.pricing.month_cost import month_cost
+from auditor.pricing.plans import resolve_plan
 from auditor.reconcile import Period, build_findings
 from auditor.report.build import build_report
 from auditor.report.model import Report
@@ -49,6 +51,7 @@ class AuditRequest(BaseModel):
     amount_column: str | None = None
     units_column: str | None = None
     date_format: str | None = None
+    plan: str | None = None  # pricing plan for the "what this month cost" section
     display_names: dict[Path, str] = {}
     sources: SourceOptions = SourceOptions()  # what the user tells the adapters
 
@@ -86,6 +89,7 @@ def audit(request: AuditRequest, out_dir: Path | None = None,
                               count_conversations=False)
         stage(f"{ingest.events:,} events ({ingest.quarantined:,} records quarantined)")
         vendor, contract = resolve_ruleset(request.vendor), resolve_ruleset(request.contract)
+        plan = resolve_plan(request.plan) if request.plan else None
         build_all_facts(con, vendor, contract)
         # One facts row per conversation: the count the ingest summary left open.
         ingest = ingest.model_copy(update={"conversations": int(engine.scalar(  # type: ignore[arg-type]
@@ -97,6 +101,8 @@ def audit(request: AuditRequest, out_dir: Path | None = None,
         build_findings(con, request.period, price, contract, vendor)
         stage("billed lines reconciled")
         report = build_report(con, request, vendor, contract, ingest, bill, price)
+        if plan is not None:
+            report = report.model_copy(update={"month_cost": month_cost(report, plan)})
         if out_dir is not None:
             write_outputs(con, report, out_dir)
             stage(f"report written to {out_dir}")
