@@ -44,11 +44,13 @@ def terminal_lines(report: PriceReport) -> list[str]:
         lines += ["", "Not priced (set the price to compare them):"]
         lines += [f"  {p.id}: {'; '.join(p.not_priced)}" for p in unpriced]
     left_out = [p for p in report.plans if p.left_out]
-    lines += [f"  {p.id}: left out of its cost: {'; '.join(p.left_out)}" for p in left_out]
+    if left_out:
+        lines += ["", "Left out of the cost (paid with or without the AI):"]
+        lines += [f"  {p.id}: {'; '.join(p.left_out)}" for p in left_out]
     lines += ["", "Cheapest AI cost first; per AI resolution = AI cost / resolutions the "
                   "contract confirms; net = saving - AI cost."]
     if any(p.kind == "per_token" for p in report.plans):
-        lines.append(token_sentence(report))
+        lines.append(_short_token_sentence(report))
     lines += [f"Note: {note}" for note in report.notes]
     if report.model is not None:
         lines += ["", *model_lines(report.model)]
@@ -146,6 +148,15 @@ def _vendor_vs_contract(report: PriceReport) -> str:
     return ("## What we would pay, and what the AI earned\n\nFor plans that bill a vendor's "
             "unit: the vendor's own definition applied to your export, next to the "
             "conversations your contract definition says the AI resolved.\n\n" + "\n".join(rows))
+
+
+def _short_token_sentence(report: PriceReport) -> str:
+    t = report.tokens
+    if not t.estimated:
+        return f"Tokens: measured (token columns) in {t.measured:,} conversations."
+    return (f"Tokens: estimated from the text in {t.estimated:,} conversations ({t.measured:,} "
+            f"measured), about 4 characters a token, the history resent on every AI turn, no "
+            f"instructions or articles unless --context-tokens: a floor (see price.md).")
 
 
 def token_sentence(report: PriceReport) -> str:
