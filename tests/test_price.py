@@ -263,3 +263,21 @@ def test_audit_without_a_plan_has_no_cost_section(tmp_path: Path) -> None:
                       "--unit-price", "0.99", "--out", str(tmp_path / "out")])
     assert result.exit_code in (0, 1), result.output
     assert "month_cost" not in (tmp_path / "out" / "report.json").read_text()
+
+
+def test_a_bad_token_count_quarantines_its_record(tmp_path: Path) -> None:
+    rows = [["c1", "2026-10-02T10:00:00Z", C, "message", "Hi", ""],
+            ["c1", "2026-10-02T10:01:00Z", AI, "message", "Hello", "-5"],
+            ["c2", "2026-10-02T11:00:00Z", C, "message", "Hi", ""],
+            ["c2", "2026-10-02T11:01:00Z", AI, "message", "Hello", "40"]]
+    events = write_csv(tmp_path / "events.csv", ["conversation_id", "created_at", "actor_role",
+                                                 "event_type", "body", "tokens_out"], rows)
+    result = run_cli(["ingest", str(events), "--format", "canonical",
+                      "--out", str(tmp_path / "events.parquet")])
+    assert result.exit_code == 0, result.output
+    quarantine = (tmp_path / "events.quarantine.csv").read_text()
+    assert "line 3,c1,tokens_out,tokens_out '-5' is not a whole number of 0 or more" in quarantine
+    result = run_cli(["price", str(events), "--format", "canonical", "--plans",
+                      "openai-gpt-5-mini", "--out", str(tmp_path / "out")])
+    data = json.loads((tmp_path / "out" / "price.json").read_text())
+    assert (data["conversations"], data["not_judged"], data["plans"][0]["units"]) == (1, 1, 40)

@@ -130,3 +130,11 @@ def test_builtin_plans_cover_every_kind_and_leave_unpublished_prices_unset() -> 
     for plan_id in ("zendesk-ai-agents", "zendesk-ai-agents-payg", "hubspot-customer-agent",
                     "salesforce-agentforce", "openai-gpt-5-mini", "anthropic-claude-haiku-4-5"):
         assert any(s.by == "third-party" for s in plans[plan_id].sources), plan_id
+
+
+def test_the_docs_list_every_builtin_plan() -> None:
+    from tests.conftest import REPO
+
+    table = (REPO / "docs" / "pricing-plans.md").read_text().split("## Built-in plans", 1)[1]
+    for plan in list_plans():
+        assert f"| `{plan.id}` |" in table, plan.id
