@@ -115,6 +115,17 @@ def test_price_csv_adds_up_to_price_json(small: tuple[Path, str]) -> None:
     check_csv_against_json(small[0])
 
 
+def test_same_inputs_give_byte_identical_files(small: tuple[Path, str], tmp_path: Path) -> None:
+    events = small[0].parent / "events.csv"
+    result = run_cli(["price", str(events), "--format", "canonical", "--plans",
+                      f"intercom-fin,per-conversation,openai-gpt-5-mini,{small[0].parent}/tiered.toml",
+                      "--price", "per-conversation=0.40", "--seats", "2", "--seat-price", "10",
+                      "--human-cost", "6", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    for name in ("price.json", "price.md", "price.csv"):
+        assert (tmp_path / name).read_bytes() == (small[0] / name).read_bytes(), name
+
+
 def test_unjudgeable_conversations_are_left_out(small: tuple[Path, str]) -> None:
     with open(small[0] / "price.csv", newline="", encoding="utf-8") as handle:
         ids = [r["conversation_id"] for r in csv.DictReader(handle)]

@@ -107,8 +107,8 @@ def price_command(exports: tuple[str, ...], plans: list[str], contract: str, fmt
     \b
     Example:
         auditor price sample_data/intercom_2026-10.jsonl.gz \\
-            --period 2026-10-01..2026-10-31 --human-cost 6 \\
-            --price per-conversation=0.50 --out price/
+            --period 2026-10-01..2026-10-31 --human-cost 6 --seats 6 \\
+            --seat-price 39 --price per-conversation=0.50 --out price/
         auditor price --conversations 3000 --deflection 0.60 --plans intercom-fin \\
             --seats 6 --seat-price 39 --human-cost 6
         auditor price export.jsonl.gz --deflection 0.60 --plans intercom-fin,my-plan.toml

@@ -7,6 +7,7 @@ the same for both.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -57,6 +58,9 @@ def check_price_keys(plans: list[Plan], options: PriceOptions) -> None:
         if charge and charge not in names:
             raise UsageError(f"--price {key}: plan '{plan_id}' has no charge '{charge}'",
                              did_you_mean(charge, names) or "charges: " + ", ".join(names))
+        if not charge and by_id[plan_id].metered_charge() is None:
+            raise UsageError(f"--price {key}: plan '{plan_id}' has no usage charge; name the "
+                             f"charge: --price {plan_id}.CHARGE=X", "charges: " + ", ".join(names))
 
 
 def apply_options(plan: Plan, options: PriceOptions) -> tuple[Plan, list[str]]:
@@ -118,9 +122,8 @@ def totals(plan: Plan, usage: Usage, unit: str) -> Totals:
                   usage_cost + fixed_cost if priced else None, ai_cost if priced else None)
 
 
-def _sum(lines: object) -> Decimal:
-    return sum((line.amount for line in lines if line.amount is not None),  # type: ignore[attr-defined]
-               Decimal(0))
+def _sum(lines: Iterable[CostLine]) -> Decimal:
+    return sum((line.amount for line in lines if line.amount is not None), Decimal(0))
 
 
 def _charge_lines(plan_id: str, charge: AnyCharge, usage: Usage, unit: str,
