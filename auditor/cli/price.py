@@ -78,7 +78,7 @@ def _prices(_: click.Context, __: click.Parameter, values: tuple[str, ...]) -> d
               help="Model a month of N conversations from figures (default with an export: "
                    "its conversations).")
 @click.option("--deflection", callback=_decimal("--deflection", "0.60", Decimal(0), Decimal(1)),
-              metavar="D", help="Share the AI is expected to resolve, 0-1 (or 60%%), for the "
+              metavar="D", help="Share the AI is expected to resolve, 0-1 (or 60%), for the "
                                 "model from figures.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
               help="Write price.md, price.json and price.csv (one row per conversation).")
