@@ -116,9 +116,9 @@ def test_price_csv_adds_up_to_price_json(small: tuple[Path, str]) -> None:
 
 
 def test_same_inputs_give_byte_identical_files(small: tuple[Path, str], tmp_path: Path) -> None:
-    events = small[0].parent / "events.csv"
+    events, tiered = small[0].parent / "events.csv", small[0].parent / "tiered.toml"
     result = run_cli(["price", str(events), "--format", "canonical", "--plans",
-                      f"intercom-fin,per-conversation,openai-gpt-5-mini,{small[0].parent}/tiered.toml",
+                      f"intercom-fin,per-conversation,openai-gpt-5-mini,{tiered}",
                       "--price", "per-conversation=0.40", "--seats", "2", "--seat-price", "10",
                       "--human-cost", "6", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output

@@ -86,7 +86,8 @@ def _prices(_: click.Context, __: click.Parameter, values: tuple[str, ...]) -> d
 def price_command(exports: tuple[str, ...], plans: list[str], contract: str, fmt: str,
                   period: Period | None, seats: int | None, seat_price: Decimal | None,
                   prices: dict[str, Decimal], human_cost: Decimal | None,
-                  context_tokens: int | None, conversations: int | None, deflection: Decimal | None, out: Path | None,
+                  context_tokens: int | None, conversations: int | None,
+                  deflection: Decimal | None, out: Path | None,
                   sources: SourceOptions) -> None:
     """What the month costs under each pricing plan: per resolution, per conversation,
     per seat, flat, per token.

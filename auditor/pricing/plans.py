@@ -104,8 +104,8 @@ def _charge(table: Any, number: int, source: str) -> AnyCharge:
         raise PlanError(source, where, "missing required key 'kind'",
                         "one of " + ", ".join(CHARGE_KINDS))
     if kind not in CHARGE_KINDS:
-        raise PlanError(source, f"{where}.kind", f"unknown kind '{kind}'",
-                        did_you_mean(str(kind), CHARGE_KINDS) or "one of " + ", ".join(CHARGE_KINDS))
+        hint = did_you_mean(str(kind), CHARGE_KINDS) or "one of " + ", ".join(CHARGE_KINDS)
+        raise PlanError(source, f"{where}.kind", f"unknown kind '{kind}'", hint)
     return _validate(CHARGE_KINDS[kind], table, source, where)  # type: ignore[no-any-return]
 
 

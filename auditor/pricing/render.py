@@ -60,7 +60,8 @@ def terminal_lines(report: PriceReport) -> list[str]:
 def model_lines(model: ModelMonth) -> list[str]:
     """The modelled month, plan by plan; then the model against the export, if one was given."""
     lines = [f"Model from figures: {model.conversations:,} conversations a month, "
-             f"{_percent(model.deflection)} resolved by the AI = {model.resolutions:,} resolutions."]
+             f"{_percent(model.deflection)} resolved by the AI = "
+             f"{model.resolutions:,} resolutions."]
     for plan in model.plans:
         lines += ["", f"{plan.id}  {plan.title}", *_model_plan_lines(plan, model)]
     if model.reality:

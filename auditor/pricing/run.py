@@ -78,6 +78,8 @@ def model_only(request: PriceRequest) -> ModelMonth:
 
 def price(request: PriceRequest, out_dir: Path | None = None) -> PriceReport:
     """Price the export's month under every plan; write price files into out_dir when given."""
+    if request.conversations is not None and request.deflection is None:
+        raise UsageError("--conversations models a month from figures: give --deflection D too")
     plans = prepared_plans(request)
     contract = resolve_ruleset(request.contract)
     con = engine.connect()
