@@ -14,7 +14,8 @@ import tempfile
 import duckdb
 
 from auditor.schema import (
-    ACTOR_ROLES, CONVERSATION_COLUMNS, EVENT_COLUMNS, EVENT_TYPES, LINEAGE_COLUMNS, Column,
+    ACTOR_ROLES, CONVERSATION_COLUMNS, EVENT_COLUMNS, EVENT_TYPES, LINEAGE_COLUMNS, TOKEN_COLUMNS,
+    Column,
 )
 
 DEFAULT_MEMORY_LIMIT = "1GB"
@@ -36,7 +37,8 @@ CREATE OR REPLACE MACRO auditor_parse_ts(s) AS (
 
 # Staged events carry the raw text of fields that can fail validation, for quarantine reasons.
 STAGE_EVENT_COLUMNS: tuple[Column, ...] = tuple(
-    c for c in EVENT_COLUMNS if c.name != "rating"
+    c._replace(sql_type="VARCHAR") if c.name in TOKEN_COLUMNS else c
+    for c in EVENT_COLUMNS if c.name != "rating"
 ) + (
     Column("created_at_raw", "VARCHAR", False, "created_at as read, for error messages."),
     Column("rating_raw", "VARCHAR", False, "rating as read, validated into rating."),

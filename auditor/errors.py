@@ -63,6 +63,10 @@ class RuleSetError(AuditorError):
         self.source, self.key, self.problem = source, key, problem
 
 
+class PlanError(RuleSetError):
+    """A pricing-plan file is malformed (same shape of message as a rule-set file's)."""
+
+
 class UsageError(AuditorError):
     """Options that do not fit together, or a value that is not allowed."""
 

@@ -17,6 +17,8 @@ from pydantic import BaseModel, ConfigDict, model_validator
 from auditor import billing, engine
 from auditor.errors import UsageError
 from auditor.facts import build_facts
+from auditor.pricing.month_cost import month_cost
+from auditor.pricing.plans import resolve_plan
 from auditor.reconcile import Period, build_findings
 from auditor.report.build import build_report
 from auditor.report.model import Report
@@ -50,6 +52,7 @@ class AuditRequest(BaseModel):
     amount_column: str | None = None
     units_column: str | None = None
     date_format: str | None = None
+    plan: str | None = None  # pricing plan for the "what this month cost" section
     display_names: dict[Path, str] = {}
     sources: SourceOptions = SourceOptions()  # what the user tells the adapters
     as_of: datetime | None = None  # end of observation (--as-of), naive UTC
@@ -89,6 +92,7 @@ def audit(request: AuditRequest, out_dir: Path | None = None,
         stage(f"{ingest.events:,} events ({ingest.quarantined:,} records quarantined)")
         vendor = resolve_ruleset(request.vendor or default_vendor(ingest.formats))
         contract = resolve_ruleset(request.contract)
+        plan = resolve_plan(request.plan) if request.plan else None
         ends_at = observation_end(con, request.as_of)
         build_all_facts(con, vendor, contract, ends_at)
         # One facts row per conversation: the count the ingest summary left open.
@@ -102,6 +106,8 @@ def audit(request: AuditRequest, out_dir: Path | None = None,
         stage("billed lines reconciled")
         report = build_report(con, request, vendor, contract, ingest, bill, price,
                               observed_until=ends_at)
+        if plan is not None:
+            report = report.model_copy(update={"month_cost": month_cost(report, plan)})
         if out_dir is not None:
             write_outputs(con, report, out_dir)
             stage(f"report written to {out_dir}")

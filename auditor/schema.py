@@ -63,7 +63,21 @@ EVENT_COLUMNS: tuple[Column, ...] = (
     Column("body", "VARCHAR", False, "Text of a message or note (HTML tags removed by adapters)."),
     Column("rating", "INTEGER", False, "1-5, on rating events."),
     Column("channel", "VARCHAR", False, "Channel the event came through (chat, email, ...)."),
+    # LLM usage, for pricing under per-token plans (auditor price); absent means estimated
+    # from the message text (docs/pricing-plans.md).
+    Column("tokens_in", "BIGINT", False,
+           "On an AI message: input (prompt) tokens the model read to write it, the resent "
+           "conversation history and instructions included. A whole number, 0 or more."),
+    Column("tokens_out", "BIGINT", False,
+           "On an AI message: output tokens of the message. A whole number, 0 or more."),
+    Column("tokens_reasoning", "BIGINT", False,
+           "On an AI message: reasoning (thinking) tokens the model used and did not show. A "
+           "whole number, 0 or more."),
 )
+
+# Token columns are read as text and checked in validation, so a bad value quarantines one
+# record instead of failing a whole file.
+TOKEN_COLUMNS: tuple[str, ...] = ("tokens_in", "tokens_out", "tokens_reasoning")
 
 CONVERSATION_COLUMNS: tuple[Column, ...] = (
     Column("conversation_id", "VARCHAR", True, "Joins to the event log."),

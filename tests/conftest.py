@@ -45,6 +45,7 @@ def run_cli(args: list[str]) -> Result:
     from auditor.cli import cli, main  # noqa: F401
     import auditor.cli.audit  # noqa: F401  (registers commands)
     import auditor.cli.compare  # noqa: F401
+    import auditor.cli.price  # noqa: F401
     import auditor.cli.rules  # noqa: F401
 
     return CliRunner().invoke(cli, args, catch_exceptions=False)

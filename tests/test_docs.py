@@ -14,6 +14,7 @@ from tests.conftest import REPO, run_cli
 def _commands() -> list[tuple[str, click.Command]]:
     import auditor.cli.audit  # noqa: F401
     import auditor.cli.compare  # noqa: F401
+    import auditor.cli.price  # noqa: F401
     import auditor.cli.rules  # noqa: F401
     from auditor.cli import cli
 

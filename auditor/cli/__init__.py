@@ -71,6 +71,7 @@ def main() -> None:
     """Console-script entry point."""
     from auditor.cli import audit as _audit  # noqa: F401  (registers commands)
     from auditor.cli import compare as _compare  # noqa: F401
+    from auditor.cli import price as _price  # noqa: F401
     from auditor.cli import rules as _rules  # noqa: F401
 
     cli(prog_name="auditor")

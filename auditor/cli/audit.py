@@ -109,6 +109,9 @@ def _finish(report: Report, out: Path | None) -> None:
 @click.option("--date-format", metavar="FORMAT",
               help="Format of the billed list's dates when not ISO 8601, in strptime codes, "
                    "e.g. '%d/%m/%Y %H:%M'.")
+@click.option("--plan", metavar="ID|FILE",
+              help="Pricing plan (see auditor price): adds what this month cost per "
+                   "contract-confirmed item, next to the plan's list price.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
               help="Write report.md, report.json, findings.csv/.parquet, quarantine.csv here.")
 @click.option("--as-of", callback=_as_of, metavar="TIMESTAMP",
@@ -120,7 +123,8 @@ def audit_command(exports: tuple[str, ...], fmt: str, billed_csv: str | None,
                   contract: str, period: Period | None, unit_price: Decimal | None,
                   id_column: str | None, billed_at_column: str | None,
                   amount_column: str | None, units_column: str | None, date_format: str | None,
-                  out: Path | None, as_of: datetime | None, sources: SourceOptions) -> None:
+                  plan: str | None, out: Path | None, as_of: datetime | None,
+                  sources: SourceOptions) -> None:
     """Audit a vendor's bill against your conversation export.
 
     Every billed line gets one status: confirmed, disputed (with reason codes) or
@@ -155,14 +159,15 @@ def audit_command(exports: tuple[str, ...], fmt: str, billed_csv: str | None,
         auditor audit zendesk_export/ --format zendesk --ai-agent-id 9100000001 \\
             --billed zendesk_invoice.csv
         auditor audit intercom_export.jsonl.gz --billed fin_invoice.csv \\
-            --as-of 2026-11-01T00:00:00Z
+            --as-of 2026-11-01T00:00:00Z --plan intercom-fin
     """
     request = AuditRequest(
         exports=list(exports), format=fmt, billed_csv=billed_csv,
         billed_from_labels=billed_from_labels, billed_count=billed_count, vendor=vendor,
         contract=contract, period=period, unit_price=unit_price, id_column=id_column,
         billed_at_column=billed_at_column, amount_column=amount_column,
-        units_column=units_column, date_format=date_format, sources=sources, as_of=as_of)
+        units_column=units_column, date_format=date_format, plan=plan, sources=sources,
+        as_of=as_of)
     report = audit(request, out, progress=_progress(list(exports)))  # type: ignore[arg-type]
     _finish(report, out)
     sys.exit(ExitCode.DISPUTES_FOUND if report.has_disputes else ExitCode.OK)

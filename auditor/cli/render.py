@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from auditor.report.markdown import ai_agents_sentence
+from auditor.report.markdown import ai_agents_sentence, month_cost_sentence
 from auditor.report.model import Report
 from auditor.report.model import usd as _usd
 
@@ -30,6 +30,8 @@ def summary_lines(report: Report) -> list[str]:
                      f"{_usd(report.credits.amount):>13}")
     lines += _unverifiable_lines(report) + _dispute_lines(report)
     lines += ["", *reproduction_lines(report), *ingest_lines(report)]
+    if report.month_cost is not None:
+        lines.append("Cost: " + month_cost_sentence(report).replace("**", "").replace("`", ""))
     lines += [f"Note: {note}" for note in report.notes]
     return lines
 

@@ -17,7 +17,7 @@ def render_markdown(con: duckdb.DuckDBPyConnection, report: Report) -> str:
     notes = "\n".join(f"> Note: {n}" for n in report.notes)
     sections = [_headline(report), warnings, notes, _status_table(report), _not_vendor(report),
                 _reasons_table(report), _unverifiable_table(report), _reproduction(report),
-                _examples(con, report), _provenance(report)]
+                _month_cost(report), _examples(con, report), _provenance(report)]
     return "\n\n".join(s for s in sections if s) + "\n"
 
 
@@ -100,6 +100,30 @@ def _reproduction(report: Report) -> str:
                  f"Estimated over-billing: {c.overbilled_items:,} items "
                  f"({_usd(c.overbilled_amount)}).")
     return text
+
+
+def _month_cost(report: Report) -> str:
+    c = report.month_cost
+    if c is None:
+        return ""
+    return "## What this month cost\n\n" + month_cost_sentence(report)
+
+
+def month_cost_sentence(report: Report) -> str:
+    """The invoice's price per contract-confirmed item next to the plan's list price."""
+    c = report.month_cost
+    if c is None:
+        return ""
+    if c.effective_price is None:
+        return (f"The invoice bills {_usd(float(c.billed_amount))} and the contract confirms "
+                f"no billed item, so it has no price per confirmed item (plan `{c.plan}`, list "
+                f"price {c.list_price_label}).")
+    above = (f", {abs(c.above_list_percent)}% {'above' if c.above_list_percent >= 0 else 'below'}"
+             f" the list price" if c.above_list_percent is not None else "")
+    return (f"The invoice bills {_usd(float(c.billed_amount))} for {c.confirmed_items:,} items "
+            f"the contract confirms: **{_usd(float(c.effective_price))} per confirmed item**, "
+            f"against a list price of {c.list_price_label} under `{c.plan}` ({c.title})"
+            f"{above}.")
 
 
 def _examples(con: duckdb.DuckDBPyConnection, report: Report) -> str:

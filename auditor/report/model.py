@@ -148,6 +148,21 @@ class Provenance(BaseModel):
     rulesets: list[RuleSetProvenance]
 
 
+class MonthCost(BaseModel):
+    """`audit --plan`: the invoice's effective price per contract-confirmed item."""
+
+    plan: str
+    title: str
+    billed_amount: Cents
+    confirmed_items: int
+    effective_price: Cents | None = Field(
+        description="billed_amount / confirmed_items, half-up to the cent; null if none.")
+    list_price: Cents | None = Field(description="The plan's price per unit (null if tiered "
+                                                 "or not set).")
+    list_price_label: str
+    above_list_percent: float | None
+
+
 class Report(BaseModel):
     period: str | None
     contract: str
@@ -171,6 +186,9 @@ class Report(BaseModel):
     reasons: dict[str, str] = Field(description="Every reason code that can appear, with its summary.")
     notes: list[str] = Field(description="Things the reader should know about how figures were made.")
     provenance: Provenance
+    month_cost: MonthCost | None = Field(
+        default=None, description="With --plan: what this month cost per contract-confirmed "
+                                  "item (only in report.json when --plan is given).")
 
     @property
     def has_disputes(self) -> bool:

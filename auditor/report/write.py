@@ -38,7 +38,9 @@ def write_outputs(con: duckdb.DuckDBPyConnection, report: Report, out_dir: Path)
 
 
 def report_json(report: Report) -> str:
-    return json.dumps(report.model_dump(mode="json"), indent=2, sort_keys=False) + "\n"
+    exclude = {"month_cost"} if report.month_cost is None else None
+    return json.dumps(report.model_dump(mode="json", exclude=exclude), indent=2,
+                      sort_keys=False) + "\n"
 
 
 def copy_table(con: duckdb.DuckDBPyConnection, query: str, path: Path) -> None:

@@ -129,7 +129,7 @@ def _result(con: duckdb.DuckDBPyConnection, ruleset: RuleSet, item: _Staged) -> 
 def _stage(con: duckdb.DuckDBPyConnection, item: _Staged) -> None:
     """Insert the example's events and conversation attributes into the staging tables."""
     events = [_event_row(item, n) for n in range(len(item.example.events))]
-    con.executemany(f"INSERT INTO stage_events VALUES ({', '.join(['?'] * 13)})", events)
+    con.executemany(f"INSERT INTO stage_events VALUES ({', '.join(['?'] * 16)})", events)
     conversations = [
         (item.prefix + c.id, c.customer_id and item.prefix + c.customer_id, c.channel,
          c.vendor_state, c.vendor_state, c.is_preview, c.ai_answered, item.origin,
@@ -145,17 +145,19 @@ def _stage_export_end(con: duckdb.DuckDBPyConnection, item: _Staged) -> None:
     """One system event in a conversation of its own marks when the example's export ends."""
     end = item.example.export_end
     con.execute("INSERT INTO stage_events VALUES (?, NULL, ?, 'system', NULL, 'other', NULL, NULL, "
-                "?, NULL, ?, 'export_end', 0)", ["__export_end__", end, end.isoformat(), item.origin])
+                "NULL, NULL, NULL, ?, NULL, ?, 'export_end', 0)",
+                ["__export_end__", end, end.isoformat(), item.origin])
 
 
 def _event_row(item: _Staged, index: int) -> tuple[Any, ...]:
-    # Column order of engine.STAGE_EVENT_COLUMNS: the canonical event columns (without rating),
-    # created_at_raw, rating_raw, then lineage (source_file, source_record, source_ord).
+    # Column order of engine.STAGE_EVENT_COLUMNS: the canonical event columns (without rating;
+    # the three token columns empty), created_at_raw, rating_raw, then lineage (source_file,
+    # source_record, source_ord).
     event = item.example.events[index]
     rating = None if event.rating is None else str(event.rating)
     return (item.prefix + event.conversation, None, event.at, event.role,
             item.prefix + event.actor_id(), event.type, event.body, event.channel,
-            event.at.isoformat(), rating, item.origin, f"events[{index + 1}]", index + 1)
+            None, None, None, event.at.isoformat(), rating, item.origin, f"events[{index + 1}]", index + 1)
 
 
 def _compare(ruleset: RuleSet, example: Example, origin: str, row: tuple[Any, ...] | None,

@@ -14,7 +14,7 @@ from auditor.engine import (
     QUARANTINE_SORT_KEY, first_row, record_label, scalar, sql_string, staged_events,
 )
 from auditor.errors import InputError
-from auditor.schema import ACTOR_ROLES, EVENT_TYPES, LABEL_STATES, VENDOR_STATES
+from auditor.schema import ACTOR_ROLES, EVENT_TYPES, LABEL_STATES, TOKEN_COLUMNS, VENDOR_STATES
 
 
 def _in_list(values: tuple[str, ...]) -> str:
@@ -26,6 +26,20 @@ def _normalised(column: str, enum_type: str) -> str:
     # NULL means not an allowed value. Events keep the ENUM: compact, and cheap to compare.
     return (f"coalesce(try_cast({column} AS {enum_type}), "
             f"try_cast(lower(trim({column})) AS {enum_type}))")
+
+
+def _count(column: str) -> str:
+    """A token count as read: a whole number, or NULL when empty or not one."""
+    return f"try_cast(nullif(trim({column}), '') AS BIGINT)"
+
+
+# Token counts (optional): a value that is not a whole number of 0 or more quarantines its record.
+TOKEN_CHECKS = " ".join(
+    f"WHEN nullif(trim({c}), '') IS NOT NULL AND coalesce({_count(c)} < 0, true) THEN '{c}'"
+    for c in TOKEN_COLUMNS)
+TOKEN_REASONS = " ".join(
+    f"WHEN '{c}' THEN '{c} ' || {sql_string(chr(39))} || {c} || {sql_string(chr(39))} "
+    "|| ' is not a whole number of 0 or more'" for c in TOKEN_COLUMNS)
 
 
 # First failing check wins; NULL means the row is valid. Reads the normalised role and type.
@@ -40,6 +54,7 @@ CHECKS = f"""
         WHEN kind IS NULL THEN 'event_type'
         WHEN rating_raw IS NOT NULL AND coalesce(try_cast(rating_raw AS DOUBLE) NOT IN
             (1, 2, 3, 4, 5), true) THEN 'rating'
+        {TOKEN_CHECKS}
     END
 """
 
@@ -58,6 +73,7 @@ REASON = f"""
         WHEN 'event_type' THEN 'unknown event_type ''' || coalesce(event_type, '') || ''' (expected '
             || {sql_string(', '.join(EVENT_TYPES))} || ')'
         WHEN 'rating' THEN 'rating ''' || rating_raw || ''' is not a whole number from 1 to 5'
+        {TOKEN_REASONS}
     END
 """
 
@@ -93,7 +109,8 @@ def _build_checked_events(con: duckdb.DuckDBPyConnection) -> None:
                nullif(trim(actor_id), '') AS actor_id,
                kind AS event_type, body,
                CAST(try_cast(rating_raw AS DOUBLE) AS INTEGER) AS rating,
-               channel, source_file, source_ord, problem_field,
+               channel, {", ".join(f"{_count(c)} AS {c}" for c in TOKEN_COLUMNS)},
+               source_file, source_ord, problem_field,
                CASE WHEN problem_field IS NOT NULL THEN source_record END AS problem_record,
                CASE WHEN problem_field IS NOT NULL THEN {REASON} END AS problem_reason
         FROM (SELECT *, {CHECKS} AS problem_field
