@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import duckdb
 from pydantic import BaseModel, ConfigDict, model_validator
@@ -53,6 +54,10 @@ class AuditRequest(BaseModel):
     display_names: dict[Path, str] = {}
     sources: SourceOptions = SourceOptions()  # what the user tells the adapters
     as_of: datetime | None = None  # end of observation (--as-of), naive UTC
+    # What-ifs: params of the contract (--param) and vendor (--vendor-param) rule sets, as
+    # typed (text) or as values; see auditor.rulesets.overrides.
+    contract_params: dict[str, Any] = {}
+    vendor_params: dict[str, Any] = {}
 
     @model_validator(mode="after")
     def _one_bill(self) -> AuditRequest:
@@ -87,7 +92,9 @@ def audit(request: AuditRequest, out_dir: Path | None = None,
                               request.sources,
                               count_conversations=False)
         stage(f"{ingest.events:,} events ({ingest.quarantined:,} records quarantined)")
-        vendor, contract = resolve_ruleset(request.vendor), resolve_ruleset(request.contract)
+        vendor = resolve_ruleset(request.vendor).with_overrides(request.vendor_params,
+                                                                "--vendor-param")
+        contract = resolve_ruleset(request.contract).with_overrides(request.contract_params)
         ends_at = observation_end(con, request.as_of)
         build_all_facts(con, vendor, contract, ends_at)
         # One facts row per conversation: the count the ingest summary left open.

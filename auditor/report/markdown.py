@@ -5,6 +5,8 @@ from __future__ import annotations
 import duckdb
 
 from auditor.report.model import Report, observed_until
+from auditor.rulesets.expressions import render_param
+from auditor.rulesets.overrides import ParamOverride, describe_overrides
 from auditor.report.model import share as _pct
 from auditor.report.model import usd as _usd
 
@@ -25,9 +27,16 @@ def _headline(report: Report) -> str:
     period = f" for {report.period}" if report.period else ""
     return (f"# Invoice reconciliation{period}\n\n"
             f"The vendor billed **{b.items:,} items ({_usd(float(b.amount))})** under "
-            f"`{report.vendor}`. Judged by the `{report.contract}` contract definition, your own "
+            f"`{report.vendor}`{_what_if(report, 'vendor')}. Judged by the `{report.contract}` "
+            f"contract definition{_what_if(report, 'contract')}, your own "
             f"conversation logs dispute **{d.items:,} items ({_usd(float(d.amount))}, "
             f"{_pct(d.items, b.items)} of the invoice)**.")
+
+
+def _what_if(report: Report, role: str) -> str:
+    """' (what-if: repeat_contact_hours = 168 instead of 72)' for a rule set run with --param."""
+    overrides = next((r.overrides for r in report.provenance.rulesets if r.role == role), [])
+    return f" (what-if: {describe_overrides(overrides)})" if overrides else ""
 
 
 def _status_table(report: Report) -> str:
@@ -124,6 +133,11 @@ def _examples(con: duckdb.DuckDBPyConnection, report: Report) -> str:
     return "\n".join(lines).replace("\n\n\n", "\n\n")
 
 
+def _overridden(overrides: list[ParamOverride]) -> str:
+    """How a rerun sets the same params: ', with --param repeat_contact_hours=168'."""
+    return "".join(f", with {o.name}={render_param(o.value)}" for o in overrides)
+
+
 def _provenance(report: Report) -> str:
     p, i = report.provenance, report.ingest
     lines = [f"## Inputs and provenance\n\nresolution-auditor {p.tool_version}. "
@@ -134,8 +148,8 @@ def _provenance(report: Report) -> str:
     inputs = p.inputs + ([p.billed] if p.billed else [])
     lines += [f"| {f.path} | {f.rows:,} | `{f.sha256[:16]}` |" for f in inputs]
     lines += [f"| {f.path} (not read: {f.reason}) | | |" for f in i.skipped_files]
-    lines += [f"| rule set {r.id} {r.version} ({r.role}) | | `{r.sha256[:16]}` |"
-              for r in p.rulesets]
+    lines += [f"| rule set {r.id} {r.version} ({r.role}){_overridden(r.overrides)} | | "
+              f"`{r.sha256[:16]}` |" for r in p.rulesets]
     if report.billed.columns:
         lines += ["", "Billed list columns: " + ", ".join(
             f"{role} from `{header}`" for role, header in report.billed.columns.items()) + "."]

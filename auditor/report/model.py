@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, PlainSerializer
 
+from auditor.rulesets.overrides import ParamOverride
 from auditor.sources import InputProvenance, SkippedFile
 
 # Exact decimals inside; dollars and cents in report.json.
@@ -132,8 +133,13 @@ class Ingest(BaseModel):
 class RuleSetProvenance(BaseModel):
     id: str
     version: str
-    sha256: str
+    sha256: str = Field(description="Of the rule-set file as read; overrides do not change it.")
     role: str
+    overrides: list[ParamOverride] = Field(
+        default_factory=list,
+        description="Params set on the command line for this run (--param, --vendor-param): "
+                    "name, value, and the file's default; a rerun with them gives the same "
+                    "figures.")
 
 
 class Provenance(BaseModel):
