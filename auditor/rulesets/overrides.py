@@ -169,3 +169,54 @@ def describe_overrides(overrides: Iterable[ParamOverride]) -> str:
 
 def _brief(value: ParamValue) -> str:
     return textwrap.shorten(render_param(value), width=60, placeholder=" ...")
+
+
+# --- several rule sets (compare): --param [ID.]NAME=VALUE and --sweep ---------------------------
+
+def override_each(rulesets: list[RuleSet], assignments: Mapping[str, Any],
+                  option: str = "--param") -> list[RuleSet]:
+    """Each assignment set on every rule set that takes the param (`ID.NAME` for one rule set
+    only); a name no rule set takes is an error."""
+    per_ruleset: list[dict[str, Any]] = [{} for _ in rulesets]
+    for target, value in assignments.items():
+        for n in _takers(rulesets, target, option):
+            per_ruleset[n][target.rpartition(".")[2]] = value
+    return [r.with_overrides(given, option) for r, given in zip(rulesets, per_ruleset,
+                                                                strict=True)]
+
+
+def sweep_variants(rulesets: list[RuleSet], target: str, values: list[str],
+                   option: str = "--sweep") -> list[RuleSet]:
+    """Every rule set that takes the param becomes one variant per value, in place; the others
+    stay as they are."""
+    if len(values) < 2 or len(set(values)) != len(values):
+        raise UsageError(f"{option} {target}: give two or more different values, "
+                         "comma-separated", f"for example {option} repeat_contact_hours=24,72,168")
+    takers = _takers(rulesets, target, option)
+    name = target.rpartition(".")[2]
+    swept: list[RuleSet] = []
+    for n, ruleset in enumerate(rulesets):
+        if n not in takers:
+            swept.append(ruleset)
+            continue
+        if isinstance(overridable(ruleset)[name], list):
+            raise UsageError(f"{option} {name}: a list param cannot be swept (its values are "
+                             "comma-separated themselves)", "compare once per list with --param")
+        swept += [ruleset.with_overrides({name: value}, option) for value in values]
+    return swept
+
+
+def _takers(rulesets: list[RuleSet], target: str, option: str) -> list[int]:
+    """Positions of the rule sets an `[ID.]NAME` assignment applies to."""
+    wanted, _, name = target.rpartition(".")
+    chosen = [(n, r) for n, r in enumerate(rulesets) if not wanted or r.id == wanted]
+    if not chosen:
+        ids = [r.id for r in rulesets]
+        raise UsageError(f"{option} {target}: '{wanted}' is not one of the rule sets compared",
+                         did_you_mean(wanted, ids) or "compared: " + ", ".join(ids))
+    takers = [n for n, r in chosen if name in overridable(r)]
+    if not takers:
+        names = sorted({p for _, r in chosen for p in overridable(r)})
+        raise UsageError(f"{option} {target}: no rule set compared has a param '{name}'",
+                         did_you_mean(name, names) or "params: " + ", ".join(names))
+    return takers
