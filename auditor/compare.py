@@ -187,7 +187,8 @@ def _count(ruleset: RuleSet, conversations: int, units: int,
                      if ruleset.unit_price is not None else
                      (fallback_price, "--unit-price" if fallback_price is not None else None))
     return RuleSetCount(
-        id=ruleset.id, label=ruleset.label, overrides=ruleset.overrides, version=ruleset.version, sha256=ruleset.sha256, title=ruleset.title,
+        id=ruleset.id, label=ruleset.label, overrides=ruleset.overrides,
+        version=ruleset.version, sha256=ruleset.sha256, title=ruleset.title,
         vendor=ruleset.vendor, billing_unit=ruleset.billing_unit, conversations=conversations,
         units=units, unit_price=float(price) if price is not None else None, price_from=source,
         currency=ruleset.currency, amount=price * units if price is not None else None)
@@ -259,14 +260,19 @@ def summary_rows(comparison: Comparison) -> list[tuple[str, str, str, str, str]]
 def price_lines(comparison: Comparison) -> list[str]:
     """Which rule sets were priced at --unit-price, and which have no price at all."""
     given = [r for r in comparison.rulesets if r.price_from == "--unit-price"]
-    unpriced = [r.label for r in comparison.rulesets if r.price_from is None]
+    unpriced = [r for r in comparison.rulesets if r.price_from is None]
     lines = []
     if given:
         lines.append(f"Priced at --unit-price {given[0].unit_price:g} (no price of their own): "
-                     + ", ".join(r.label for r in given) + ".")
+                     + _ids(given) + ".")
     if unpriced:
-        lines.append("No price: " + ", ".join(unpriced) + "; pass --unit-price X to price them.")
+        lines.append("No price: " + _ids(unpriced) + "; pass --unit-price X to price them.")
     return lines
+
+
+def _ids(counts: list[RuleSetCount]) -> str:
+    """'intercom-fin, strict' (a rule set swept once per value is named once)."""
+    return ", ".join(dict.fromkeys(c.id for c in counts))
 
 
 def _matrix_markdown(comparison: Comparison) -> list[str]:

@@ -228,7 +228,7 @@ def _ruleset_provenance(ruleset: RuleSet, role: str) -> RuleSetProvenance:
 def override_notes(vendor: RuleSet, contract: RuleSet) -> list[str]:
     """What-ifs first among the notes: the figures are not the rule set files' own."""
     return [f"What-if: the {role} rule set {ruleset.id} was run with "
-            f"{describe_overrides(ruleset.overrides)}, set on the command line; the file's sha256 is "
-            "unchanged and provenance.rulesets lists the overrides."
+            f"{describe_overrides(ruleset.overrides)}, set on the command line; the file's "
+            "sha256 is unchanged and provenance.rulesets lists the overrides."
             for role, ruleset in (("contract", contract), ("vendor", vendor))
             if ruleset.overrides]

@@ -6,7 +6,7 @@ import duckdb
 
 from auditor.report.model import Report, observed_until
 from auditor.rulesets.expressions import render_param
-from auditor.rulesets.overrides import ParamOverride, describe_overrides
+from auditor.rulesets.overrides import ParamOverride
 from auditor.report.model import share as _pct
 from auditor.report.model import usd as _usd
 
@@ -27,16 +27,10 @@ def _headline(report: Report) -> str:
     period = f" for {report.period}" if report.period else ""
     return (f"# Invoice reconciliation{period}\n\n"
             f"The vendor billed **{b.items:,} items ({_usd(float(b.amount))})** under "
-            f"`{report.vendor}`{_what_if(report, 'vendor')}. Judged by the `{report.contract}` "
-            f"contract definition{_what_if(report, 'contract')}, your own "
+            f"`{report.vendor}`{report.what_if('vendor')}. Judged by the `{report.contract}` "
+            f"contract definition{report.what_if('contract')}, your own "
             f"conversation logs dispute **{d.items:,} items ({_usd(float(d.amount))}, "
             f"{_pct(d.items, b.items)} of the invoice)**.")
-
-
-def _what_if(report: Report, role: str) -> str:
-    """' (what-if: repeat_contact_hours = 168 instead of 72)' for a rule set run with --param."""
-    overrides = next((r.overrides for r in report.provenance.rulesets if r.role == role), [])
-    return f" (what-if: {describe_overrides(overrides)})" if overrides else ""
 
 
 def _status_table(report: Report) -> str:

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, PlainSerializer
 
-from auditor.rulesets.overrides import ParamOverride
+from auditor.rulesets.overrides import ParamOverride, describe_overrides
 from auditor.sources import InputProvenance, SkippedFile
 
 # Exact decimals inside; dollars and cents in report.json.
@@ -177,3 +177,9 @@ class Report(BaseModel):
     @property
     def has_disputes(self) -> bool:
         return self.disputed.items > 0
+
+    def what_if(self, role: str) -> str:
+        """' (what-if: repeat_contact_hours = 168 instead of 72)' for the rule set in `role`
+        (vendor or contract) when it ran with --param overrides, else ''."""
+        overrides = next((r.overrides for r in self.provenance.rulesets if r.role == role), [])
+        return f" (what-if: {describe_overrides(overrides)})" if overrides else ""

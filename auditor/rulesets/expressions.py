@@ -120,7 +120,7 @@ def _parse_one(text: str, place: Place) -> exp.Expression:
         found = clause_keyword(text) or parse_problem(text, exc.errors[0] if exc.errors else {})
         raise place.problem(text, found) from None
     except SqlglotError:
-        raise place.error("cannot read the expression", f"write one true/false condition, "
+        raise place.error("cannot read the expression", "write one true/false condition, "
                           "e.g. 'has_human_message AND NOT has_handoff'") from None
     if not trees:
         raise place.error("the expression is empty")

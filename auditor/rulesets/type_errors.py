@@ -32,7 +32,8 @@ NO_FUNCTION = re.compile(r"No function matches the given name and argument types
                          r"'(?P<name>[^(]+)\((?P<args>.*)\)'")
 CANNOT_COMPARE = re.compile(r"Cannot compare values of type (?P<a>\S+) and type (?P<b>\S+)")
 NOT_CONVERTED = re.compile(r"Could not convert string '(?P<value>.*)' to (?P<kind>\w+)")
-BAD_TIME = re.compile(r"(?:timestamp|date|time)[\w ]*(?:out of range|format)\w*: \"(?P<value>.*?)\"")
+BAD_TIME = re.compile(r"(?:timestamp|date|time)[\w ]*(?:out of range|format)\w*: "
+                      r"\"(?P<value>.*?)\"")
 BAD_PART = re.compile(r"(?:extract specifier|specifier) \"(?P<value>.*?)\" not recognized")
 NO_TEMPLATE = re.compile(r"Cannot deduce template type '\w+' in function: '(?P<name>\w+)\(")
 
