@@ -47,6 +47,11 @@ def test_a_longer_repeat_window_disputes_more_repeat_contacts(audited: dict[str,
     reports = {k: json.loads((audited[k] / "report.json").read_text()) for k in audited}
     by_reason = {k: r["disputed"]["by_reason"]["repeat_contact"] for k, r in reports.items()}
     assert by_reason == {"file": file, "week": week}
+    disputed = [reports[k]["disputed"] for k in ("week", "file")]
+    readme = " ".join((REPO / "README.md").read_text().split())  # the figures it quotes
+    assert (f"{week:,} billed lines carry `repeat_contact` instead of {file:,}, and "
+            f"{disputed[0]['items']:,} lines (${disputed[0]['amount']:,.2f}) are disputed "
+            f"instead of {disputed[1]['items']:,}") in readme
 
 
 def test_the_report_records_the_override_beside_the_files_hash(audited: dict[str, Path]) -> None:
@@ -169,6 +174,11 @@ def test_sweep_prints_the_negotiators_table(swept: tuple[Path, str]) -> None:
     assert f"{counted[1]:,}" in own
     week = next(line for line in terminal.splitlines() if line.strip().startswith("168 "))
     assert f"{counted[2] - counted[1]:+,}" in week and "-$" in week
+
+
+def test_the_readme_shows_the_sweep_as_it_prints(swept: tuple[Path, str]) -> None:
+    table = swept[1].split("\n\nstrict: what if", 1)[1].split("\n\n", 1)[0]
+    assert f"strict: what if{table}\n```" in (REPO / "README.md").read_text()
 
 
 def test_sweep_variants_have_their_own_columns(swept: tuple[Path, str]) -> None:
