@@ -16,7 +16,7 @@ from auditor.errors import UsageError
 from auditor.rulesets import resolve_ruleset, ruleset_from_text
 from auditor.rulesets.overrides import parse_assignments, sweep_variants
 from auditor.verdicts import fact_params
-from tests.conftest import REPO, run_cli
+from tests.conftest import REPO, run_cli, write_events
 
 EXPORT = str(REPO / "sample_data" / "intercom_2026-10.jsonl.gz")
 BILLED = str(REPO / "sample_data" / "billed_2026-10.csv")
@@ -213,3 +213,20 @@ def test_rules_list_and_show_print_json() -> None:
     shown = json.loads(run_cli(["rules", "show", "strict", "--json"]).stdout)
     assert shown["params"]["repeat_contact_hours"]["default"] == 72
     assert shown["sha256"] == resolve_ruleset("strict").sha256 and "examples" not in shown
+
+
+def test_a_phrase_list_override_changes_the_facts_a_rule_set_reads(tmp_path: Path) -> None:
+    events = write_events(tmp_path / "events.csv", [
+        ["c1", "2026-10-02T10:00:00Z", "customer", "u1", "message", "Can I talk to a human?"],
+        ["c1", "2026-10-02T10:01:00Z", "ai_agent", "fin", "message", "Sure, here is how."],
+    ])
+    counted = {}
+    for phrases in ("human", "robot overlord"):
+        result = run_cli(["compare", str(events), "--format", "canonical", "--rulesets",
+                          "strict,intercom-fin", "--param",
+                          f"strict.human_request_phrases={phrases}", "--json"])
+        assert result.exit_code == 0, result.output
+        strict = json.loads(result.stdout)["rulesets"][0]
+        counted[phrases] = (strict["label"], strict["conversations"])
+    assert counted == {"human": ("strict[human_request_phrases=human]", 0),
+                       "robot overlord": ("strict[human_request_phrases=robot overlord]", 1)}
