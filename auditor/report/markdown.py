@@ -5,10 +5,10 @@ from __future__ import annotations
 import duckdb
 
 from auditor.report.model import Report, observed_until
-from auditor.rulesets.expressions import render_param
-from auditor.rulesets.overrides import ParamOverride
 from auditor.report.model import share as _pct
 from auditor.report.model import usd as _usd
+from auditor.rulesets.expressions import render_param
+from auditor.rulesets.overrides import ParamOverride
 
 EXAMPLES_PER_REASON = 3
 
@@ -128,7 +128,7 @@ def _examples(con: duckdb.DuckDBPyConnection, report: Report) -> str:
 
 
 def _overridden(overrides: list[ParamOverride]) -> str:
-    """How a rerun sets the same params: ', with --param repeat_contact_hours=168'."""
+    """What a rerun sets (with --param or --vendor-param): ', with repeat_contact_hours=168'."""
     return "".join(f", with {o.name}={render_param(o.value)}" for o in overrides)
 
 
