@@ -14,6 +14,7 @@ import json
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import duckdb
 from pydantic import BaseModel, Field
@@ -26,7 +27,9 @@ from auditor.report.build import ingest_section
 from auditor.report.model import Cents, Ingest, ObservationEnd, observed_until, usd
 from auditor.report.write import copy_table
 from auditor.rulesets import RuleSet, list_rulesets, resolve_ruleset
+from auditor.rulesets.overrides import ParamOverride, override_each, sweep_variants
 from auditor.sources import InputProvenance, SourceOptions, load_sources
+from auditor.sweep import Sweep, build_sweep, sweep_markdown
 from auditor.verdicts import evaluate
 
 EXAMPLES_PER_GROUP = 3
@@ -44,10 +47,19 @@ class CompareRequest(BaseModel):
     sources: SourceOptions = Field(default_factory=SourceOptions)
     unit_price: Decimal | None = None  # --unit-price: for rule sets without a price of their own
     as_of: datetime | None = None  # end of observation (--as-of), naive UTC
+    # What-ifs: --param [ID.]NAME=VALUE for every rule set that takes NAME, and --sweep
+    # NAME=V1,V2,...: (NAME, values), each rule set that takes NAME once per value.
+    params: dict[str, Any] = Field(default_factory=dict)
+    sweep: tuple[str, list[str]] | None = None
 
 
 class RuleSetCount(BaseModel):
     id: str
+    label: str = Field(description="The id, with the params set for this run: "
+                                   "strict[repeat_contact_hours=24]; names it everywhere below.")
+    overrides: list[ParamOverride] = Field(
+        default_factory=list, description="Params set with --param or --sweep: name, value, "
+                                          "and the file's default.")
     version: str
     sha256: str
     title: str
@@ -83,6 +95,8 @@ class Comparison(BaseModel):
     counted_by_not_by: dict[str, dict[str, int]] = Field(
         description="[A][B]: conversations A counts and B does not.")
     disagreements: list[Disagreement]
+    sweep: Sweep | None = Field(default=None, description="--sweep: the swept rule sets' "
+                                                          "counts side by side, value by value.")
     observation: ObservationEnd
     ingest: Ingest
     tool_version: str
@@ -91,7 +105,8 @@ class Comparison(BaseModel):
 
 def compare(request: CompareRequest, out_dir: Path | None = None) -> Comparison:
     """Evaluate every rule set on the export; write compare files into out_dir when given."""
-    rulesets = _resolve(request.rulesets)
+    before = _resolve(request.rulesets)
+    rulesets = _what_ifs(before, request)
     con = engine.connect()
     try:
         ingest = load_sources(con, request.exports, request.format,
@@ -99,12 +114,15 @@ def compare(request: CompareRequest, out_dir: Path | None = None) -> Comparison:
         ends_at = observation_end(con, request.as_of)
         _judge_all(con, rulesets, request.period, ends_at)
         disagreements = _disagreements(con, rulesets)
+        counts = _counts(con, rulesets, request.unit_price)
         comparison = Comparison(
             period=str(request.period) if request.period else None,
             conversations=int(engine.scalar(con, "SELECT count(*) FROM in_scope") or 0),
-            rulesets=_counts(con, rulesets, request.unit_price),
+            rulesets=counts,
             counted_by_not_by=_matrix(rulesets, disagreements),
             disagreements=disagreements,
+            sweep=build_sweep(request.sweep[0].rpartition(".")[2], before, counts)
+            if request.sweep else None,
             not_judged=int(engine.scalar(con, "SELECT count(*) FROM unjudgeable") or 0),
             observation=ObservationEnd.of(ends_at, as_of=request.as_of is not None),
             ingest=ingest_section(ingest),
@@ -120,9 +138,20 @@ def _resolve(names: list[str]) -> list[RuleSet]:
     rulesets = [resolve_ruleset(n) for n in names] if names else list_rulesets()
     ids = [r.id for r in rulesets]
     if len(set(ids)) != len(ids):
-        raise UsageError("--rulesets names the same rule set twice: " + ", ".join(ids))
+        raise UsageError("--rulesets names the same rule set twice: " + ", ".join(ids),
+                         "to compare a rule set with itself under other params, use --sweep")
+    return rulesets
+
+
+def _what_ifs(rulesets: list[RuleSet], request: CompareRequest) -> list[RuleSet]:
+    """--param, then --sweep's variants; at least two rule sets (or variants) to compare."""
+    rulesets = override_each(rulesets, request.params)
+    if request.sweep is not None:
+        rulesets = sweep_variants(rulesets, *request.sweep)
     if len(rulesets) < 2:
-        raise UsageError("compare needs at least two rule sets", "e.g. --rulesets intercom-fin,strict")
+        raise UsageError("compare needs at least two rule sets",
+                         "e.g. --rulesets intercom-fin,strict, or --rulesets strict "
+                         "--sweep repeat_contact_hours=24,72,168")
     return rulesets
 
 
@@ -158,7 +187,8 @@ def _count(ruleset: RuleSet, conversations: int, units: int,
                      if ruleset.unit_price is not None else
                      (fallback_price, "--unit-price" if fallback_price is not None else None))
     return RuleSetCount(
-        id=ruleset.id, version=ruleset.version, sha256=ruleset.sha256, title=ruleset.title,
+        id=ruleset.id, label=ruleset.label, overrides=ruleset.overrides,
+        version=ruleset.version, sha256=ruleset.sha256, title=ruleset.title,
         vendor=ruleset.vendor, billing_unit=ruleset.billing_unit, conversations=conversations,
         units=units, unit_price=float(price) if price is not None else None, price_from=source,
         currency=ruleset.currency, amount=price * units if price is not None else None)
@@ -168,7 +198,7 @@ def _matrix(rulesets: list[RuleSet],
             disagreements: list[Disagreement]) -> dict[str, dict[str, int]]:
     """[A][B]: the disagreements' conversations summed over B's reasons (every conversation B
     does not count has exactly one first reason), so no second self-join of the verdicts."""
-    matrix = {a.id: {b.id: 0 for b in rulesets if b.id != a.id} for a in rulesets}
+    matrix = {a.label: {b.label: 0 for b in rulesets if b.label != a.label} for a in rulesets}
     for d in disagreements:
         matrix[d.counted_by][d.not_counted_by] += d.conversations
     return matrix
@@ -184,7 +214,7 @@ def _disagreements(con: duckdb.DuckDBPyConnection,
         GROUP BY ALL ORDER BY 1, 2, 4 DESC, 3
     """).fetchall()
     summaries = [{c.code: c.summary for c in r.criteria} for r in rulesets]
-    return [Disagreement(counted_by=rulesets[a].id, not_counted_by=rulesets[b].id,
+    return [Disagreement(counted_by=rulesets[a].label, not_counted_by=rulesets[b].label,
                          reason=str(code), summary=summaries[b].get(str(code), ""),
                          conversations=int(n), units=int(units), examples=list(examples))
             for a, b, code, n, units, examples in rows]
@@ -198,21 +228,31 @@ def _write(con: duckdb.DuckDBPyConnection, comparison: Comparison, rulesets: lis
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UsageError(f"cannot create output directory {out_dir}: {exc.strerror}") from exc
-    (out_dir / "compare.json").write_text(
-        json.dumps(comparison.model_dump(mode="json"), indent=2) + "\n", encoding="utf-8")
+    (out_dir / "compare.json").write_text(comparison_json(comparison), encoding="utf-8")
     (out_dir / "compare.md").write_text(render_markdown(comparison), encoding="utf-8")
     columns = ", ".join(
-        f"any_value(counted) FILTER (r = {n}) AS \"{r.id}.counted\", "
-        f"any_value(units) FILTER (r = {n}) AS \"{r.id}.units\", "
-        f"array_to_string(any_value(reasons) FILTER (r = {n}), ';') AS \"{r.id}.reasons\""
+        f"any_value(counted) FILTER (r = {n}) AS {_column(r, 'counted')}, "
+        f"any_value(units) FILTER (r = {n}) AS {_column(r, 'units')}, "
+        f"array_to_string(any_value(reasons) FILTER (r = {n}), ';') AS {_column(r, 'reasons')}"
         for n, r in enumerate(rulesets))
     copy_table(con, f"SELECT conversation_id, {columns} FROM verdicts_all "
                     "GROUP BY conversation_id ORDER BY conversation_id", out_dir / "compare.csv")
 
 
+def comparison_json(comparison: Comparison) -> str:
+    """compare.json's content (and `auditor compare --json`'s output)."""
+    return json.dumps(comparison.model_dump(mode="json"), indent=2) + "\n"
+
+
+def _column(ruleset: RuleSet, what: str) -> str:
+    """compare.csv's header for one of a rule set's columns: "strict.counted",
+    "strict[repeat_contact_hours=24].units" (a quoted SQL name: labels hold any text)."""
+    return '"' + f"{ruleset.label}.{what}".replace('"', '""') + '"'
+
+
 def summary_rows(comparison: Comparison) -> list[tuple[str, str, str, str, str]]:
     """(rule set, billing unit, conversations, units, amount) rows for a table."""
-    return [(r.id, r.billing_unit, f"{r.conversations:,}", f"{r.units:,}",
+    return [(r.label, r.billing_unit, f"{r.conversations:,}", f"{r.units:,}",
              usd(r.amount) if r.amount is not None else "no price")
             for r in comparison.rulesets]
 
@@ -220,18 +260,23 @@ def summary_rows(comparison: Comparison) -> list[tuple[str, str, str, str, str]]
 def price_lines(comparison: Comparison) -> list[str]:
     """Which rule sets were priced at --unit-price, and which have no price at all."""
     given = [r for r in comparison.rulesets if r.price_from == "--unit-price"]
-    unpriced = [r.id for r in comparison.rulesets if r.price_from is None]
+    unpriced = [r for r in comparison.rulesets if r.price_from is None]
     lines = []
     if given:
         lines.append(f"Priced at --unit-price {given[0].unit_price:g} (no price of their own): "
-                     + ", ".join(r.id for r in given) + ".")
+                     + _ids(given) + ".")
     if unpriced:
-        lines.append("No price: " + ", ".join(unpriced) + "; pass --unit-price X to price them.")
+        lines.append("No price: " + _ids(unpriced) + "; pass --unit-price X to price them.")
     return lines
 
 
+def _ids(counts: list[RuleSetCount]) -> str:
+    """'intercom-fin, strict' (a rule set swept once per value is named once)."""
+    return ", ".join(dict.fromkeys(c.id for c in counts))
+
+
 def _matrix_markdown(comparison: Comparison) -> list[str]:
-    ids = [r.id for r in comparison.rulesets]
+    ids = [r.label for r in comparison.rulesets]
     lines = ["## Counted by the row's rule set, not by the column's", "",
              "| counted by, not by: | " + " | ".join(f"`{i}`" for i in ids) + " |",
              "|---|" + "---:|" * len(ids)]
@@ -253,6 +298,7 @@ def render_markdown(comparison: Comparison) -> str:
     lines += [f"| `{a}` | {b} | {c} | {d} | {e} |" for a, b, c, d, e in summary_rows(comparison)]
     prices = price_lines(comparison)
     lines += ["", *prices] if prices else []
+    lines += sweep_markdown(comparison.sweep) if comparison.sweep else []
     lines += ["", *_matrix_markdown(comparison)]
     lines += ["", "## Where they disagree", "",
               "Conversations the first rule set counts and the second does not, by the second's "

@@ -55,12 +55,19 @@ class InputError(AuditorError):
 
 
 class RuleSetError(AuditorError):
-    """A rule-set file is malformed, or an expression in it is not allowed."""
+    """A rule-set file is malformed, or an expression in it is not allowed.
 
-    def __init__(self, source: str, key: str | None, problem: str, hint: str | None = None) -> None:
+    `excerpt`: the expression's line with a caret under the problem, shown after the message.
+    """
+
+    def __init__(self, source: str, key: str | None, problem: str, hint: str | None = None,
+                 excerpt: str | None = None) -> None:
         where = source + (f", key '{key}'" if key else "")
         super().__init__(f"{where}: {problem}", hint)
-        self.source, self.key, self.problem = source, key, problem
+        self.source, self.key, self.problem, self.excerpt = source, key, problem, excerpt
+
+    def __str__(self) -> str:
+        return super().__str__() + (f"\n{self.excerpt}" if self.excerpt else "")
 
 
 class PlanError(RuleSetError):

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import duckdb
 from pydantic import BaseModel, ConfigDict, model_validator
@@ -56,6 +57,10 @@ class AuditRequest(BaseModel):
     display_names: dict[Path, str] = {}
     sources: SourceOptions = SourceOptions()  # what the user tells the adapters
     as_of: datetime | None = None  # end of observation (--as-of), naive UTC
+    # What-ifs: params of the contract (--param) and vendor (--vendor-param) rule sets, as
+    # typed (text) or as values; see auditor.rulesets.overrides.
+    contract_params: dict[str, Any] = {}
+    vendor_params: dict[str, Any] = {}
 
     @model_validator(mode="after")
     def _one_bill(self) -> AuditRequest:
@@ -90,8 +95,9 @@ def audit(request: AuditRequest, out_dir: Path | None = None,
                               request.sources,
                               count_conversations=False)
         stage(f"{ingest.events:,} events ({ingest.quarantined:,} records quarantined)")
-        vendor = resolve_ruleset(request.vendor or default_vendor(ingest.formats))
-        contract = resolve_ruleset(request.contract)
+        vendor = resolve_ruleset(request.vendor or default_vendor(ingest.formats)).with_overrides(
+            request.vendor_params, "--vendor-param")
+        contract = resolve_ruleset(request.contract).with_overrides(request.contract_params)
         plan = resolve_plan(request.plan) if request.plan else None
         ends_at = observation_end(con, request.as_of)
         build_all_facts(con, vendor, contract, ends_at)

@@ -131,9 +131,9 @@ def test_allowed_expressions_compile_to_boolean_duckdb_sql(text: str) -> None:
     ("row_number() OVER () = 1", "not allowed"),
     ("facts.reopened", "qualified name 'facts.reopened' is not allowed"),
     ("reopened = ?", "'?' is not allowed"),
-    ("reopened has_handoff", "not allowed"),
-    ("length(channel", "not a valid SQL expression"),
-    ("vendor_state = 'escalated", "not a valid SQL expression"),
+    ("reopened has_handoff", "'has_handoff' cannot follow 'reopened'"),
+    ("length(channel", "this '(' is never closed"),
+    ("vendor_state = 'escalated", "this quote (') is never closed"),
     ("LOAD httpfs", "statements are not allowed (LOAD)"),
     ("DROP TABLE facts", "statements are not allowed (DROP)"),
     ("", "the expression is empty"),
@@ -182,9 +182,9 @@ def test_compiling_leaves_the_checked_tree_alone() -> None:
 def test_non_boolean_expression_is_refused_by_type() -> None:
     con = duckdb.connect()
     empty_facts(con)
-    with pytest.raises(RuleSetError, match="true/false expression, but it gives VARCHAR"):
+    with pytest.raises(RuleSetError, match="true/false expression, but it gives text"):
         check_boolean(con, compiles("vendor_state"), PLACE)
-    with pytest.raises(RuleSetError, match="DuckDB cannot evaluate it"):
+    with pytest.raises(RuleSetError, match=r"lower\(\) cannot be given a whole number"):
         check_boolean(con, compiles("lower(n_events) = 1"), PLACE)
 
 

@@ -382,7 +382,7 @@ def test_units_expression_gives_units_of_counted_conversations_only() -> None:
 
 def test_units_must_be_a_number() -> None:
     text = MINIMAL.replace('kind = "contract"', 'kind = "contract"\nunits = "channel"')
-    with pytest.raises(RuleSetError, match=r"units.*expected a number of units, but it gives VARCHAR"):
+    with pytest.raises(RuleSetError, match=r"units.*expected a number of units, but it gives text"):
         ruleset_from_text(text)
 
 
@@ -437,9 +437,9 @@ def test_the_observation_window_follows_param_overrides() -> None:
     (('window_hours = "window"', 'window_hours = "window - 72"'),
      "observation.window_hours", "expected a positive number of hours, got 0.0"),
     (('window_hours = "window"', 'window_hours = "\'72\'"'),
-     "observation.window_hours", "expected a number of hours, but it gives VARCHAR"),
+     "observation.window_hours", "expected a number of hours, but it gives text"),
     (('observed_hours = "hours_observed_after_last_ai"', 'observed_hours = "last_ai_message_at"'),
-     "observation.observed_hours", "expected a number of hours, but it gives TIMESTAMP"),
+     "observation.observed_hours", "expected a number of hours, but it gives a time"),
     (('of {window}"', 'of {windw}"'), "observation.evidence", "unknown placeholder '{windw}'"),
     (('observed_hours = "hours_observed_after_last_ai"\n', ''), "observation",
      "missing required key 'observed_hours'"),

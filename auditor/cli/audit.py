@@ -11,13 +11,14 @@ from pathlib import Path
 import click
 
 from auditor.cli import EXIT_CODES_HELP, cli
-from auditor.cli.options import source_options
+from auditor.cli.options import json_option, param_option, source_options
 from auditor.cli.render import echo_summary
 from auditor.errors import ExitCode, UsageError
 from auditor.pipeline import AuditRequest, audit, ingest_only
 from auditor.reconcile import Period
 from auditor.report.markdown import ai_agents_sentence
 from auditor.report.model import Report
+from auditor.report.write import report_json
 from auditor.sources import FORMATS, SourceOptions
 
 LARGE_INPUT_BYTES = 20 * 1024 * 1024
@@ -72,8 +73,22 @@ def _price(_: click.Context, __: click.Parameter, value: str | None) -> Decimal 
 def _finish(report: Report, out: Path | None) -> None:
     echo_summary(report)
     if out is not None:
-        click.echo(f"\nReport written to {out}/ (report.md, report.json, findings.csv, "
-                   "findings.parquet, quarantine.csv)")
+        click.echo(_written(out))
+
+
+def _finish_json(report: Report, out: Path | None) -> None:
+    """--json: report.json's content alone on stdout; warnings, notes and where the files went
+    on stderr, so `auditor audit ... --json > summary.json` keeps them visible."""
+    for line in [f"Warning: {w}" for w in report.warnings] + [f"Note: {n}" for n in report.notes]:
+        click.echo(line, err=True)
+    if out is not None:
+        click.echo(_written(out).lstrip("\n"), err=True)
+    click.echo(report_json(report), nl=False)
+
+
+def _written(out: Path) -> str:
+    return (f"\nReport written to {out}/ (report.md, report.json, findings.csv, "
+            "findings.parquet, quarantine.csv)")
 
 
 @cli.command(epilog=EXIT_CODES_HELP)
@@ -117,6 +132,9 @@ def _finish(report: Report, out: Path | None) -> None:
 @click.option("--as-of", callback=_as_of, metavar="TIMESTAMP",
               help="When the export was taken, if later than its last event (e.g. "
                    "2026-11-01T00:00:00Z): the end of observation for waits and windows.")
+@param_option()
+@param_option("--vendor-param", "vendor_params", "the vendor rule set", "negative_rating_max=3")
+@json_option("report.json's content")
 @source_options
 def audit_command(exports: tuple[str, ...], fmt: str, billed_csv: str | None,
                   billed_from_labels: bool, billed_count: int | None, vendor: str | None,
@@ -124,6 +142,7 @@ def audit_command(exports: tuple[str, ...], fmt: str, billed_csv: str | None,
                   id_column: str | None, billed_at_column: str | None,
                   amount_column: str | None, units_column: str | None, date_format: str | None,
                   plan: str | None, out: Path | None, as_of: datetime | None,
+                  params: dict[str, str], vendor_params: dict[str, str], as_json: bool,
                   sources: SourceOptions) -> None:
     """Audit a vendor's bill against your conversation export.
 
@@ -160,6 +179,10 @@ def audit_command(exports: tuple[str, ...], fmt: str, billed_csv: str | None,
             --billed zendesk_invoice.csv
         auditor audit intercom_export.jsonl.gz --billed fin_invoice.csv \\
             --as-of 2026-11-01T00:00:00Z --plan intercom-fin
+        auditor audit intercom_export.jsonl.gz --billed fin_invoice.csv \\
+            --param repeat_contact_hours=168 --vendor-param negative_rating_max=3
+        auditor audit intercom_export.jsonl.gz --billed fin_invoice.csv \\
+            --out report/ --json > summary.json
     """
     request = AuditRequest(
         exports=list(exports), format=fmt, billed_csv=billed_csv,
@@ -167,9 +190,12 @@ def audit_command(exports: tuple[str, ...], fmt: str, billed_csv: str | None,
         contract=contract, period=period, unit_price=unit_price, id_column=id_column,
         billed_at_column=billed_at_column, amount_column=amount_column,
         units_column=units_column, date_format=date_format, plan=plan, sources=sources,
-        as_of=as_of)
+        as_of=as_of, contract_params=params, vendor_params=vendor_params)
     report = audit(request, out, progress=_progress(list(exports)))  # type: ignore[arg-type]
-    _finish(report, out)
+    if as_json:
+        _finish_json(report, out)
+    else:
+        _finish(report, out)
     sys.exit(ExitCode.DISPUTES_FOUND if report.has_disputes else ExitCode.OK)
 
 

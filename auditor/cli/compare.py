@@ -10,16 +10,28 @@ import click
 
 from auditor.cli import cli
 from auditor.cli.audit import _as_of, _period, _price
-from auditor.cli.options import source_options
-from auditor.compare import Comparison, CompareRequest, compare, price_lines, summary_rows
+from auditor.cli.options import json_option, param_option, source_options
+from auditor.compare import (
+    Comparison, CompareRequest, compare, comparison_json, price_lines, summary_rows,
+)
+from auditor.rulesets.overrides import parse_assignments
 from auditor.reconcile import Period
 from auditor.sources import FORMATS, SourceOptions
+from auditor.sweep import sweep_terminal
 
 TOP_DISAGREEMENTS = 12
 
 
 def _names(_: click.Context, __: click.Parameter, value: str | None) -> list[str]:
     return [n.strip() for n in (value or "").split(",") if n.strip()]
+
+
+def _sweep(_: click.Context, __: click.Parameter,
+           value: str | None) -> tuple[str, list[str]] | None:
+    if value is None:
+        return None
+    name, values = next(iter(parse_assignments([value], "--sweep").items()))
+    return name, [v.strip() for v in values.split(",") if v.strip()]
 
 
 @cli.command(name="compare", epilog="Exit codes: 0 compared, 2 usage or input error.")
@@ -37,10 +49,17 @@ def _names(_: click.Context, __: click.Parameter, value: str | None) -> list[str
 @click.option("--as-of", callback=_as_of, metavar="TIMESTAMP",
               help="When the export was taken, if later than its last event: the end of "
                    "observation for waits and windows.")
+@param_option(role="every rule set compared that has it (ID.NAME=VALUE: only rule set ID)")
+@click.option("--sweep", callback=_sweep, metavar="NAME=V1,V2,...",
+              help="Run each rule set that has param NAME once per value, side by side: how "
+                   "the conversations counted, units and money move with it.")
+@json_option("compare.json's content")
 @source_options
 def compare_command(exports: tuple[str, ...], rulesets: list[str], fmt: str,
                     period: Period | None, unit_price: Decimal | None, out: Path | None,
-                    as_of: datetime | None, sources: SourceOptions) -> None:
+                    as_of: datetime | None, params: dict[str, str],
+                    sweep: tuple[str, list[str]] | None, as_json: bool,
+                    sources: SourceOptions) -> None:
     """Compare what several billing definitions count on the same export.
 
     For each rule set: the conversations it counts, its billing units and what they
@@ -56,23 +75,37 @@ def compare_command(exports: tuple[str, ...], rulesets: list[str], fmt: str,
             --as-of 2026-11-01T00:00:00Z
         auditor compare export.jsonl.gz --rulesets intercom-fin,gorgias-ai-agent \\
             --unit-price 0.90
+        auditor compare sample_data/intercom_2026-10.jsonl.gz --rulesets strict \\
+            --sweep repeat_contact_hours=24,72,168 --unit-price 0.99
+        auditor compare export.jsonl.gz --rulesets intercom-fin,strict \\
+            --param strict.negative_rating_max=3 --json > compare.json
     """
     request = CompareRequest(exports=list(exports), rulesets=rulesets, format=fmt, period=period,
-                             sources=sources, unit_price=unit_price, as_of=as_of)
+                             sources=sources, unit_price=unit_price, as_of=as_of,
+                             params=params, sweep=sweep)
     comparison = compare(request, out)
+    written = f"Written to {out}/ (compare.md, compare.json, compare.csv)"
+    if as_json:  # compare.json's content alone on stdout
+        if out is not None:
+            click.echo(written, err=True)
+        click.echo(comparison_json(comparison), nl=False)
+        return
     for line in render(comparison):
         click.echo(line)
     if out is not None:
-        click.echo(f"\nWritten to {out}/ (compare.md, compare.json, compare.csv)")
+        click.echo(f"\n{written}")
 
 
 def render(comparison: Comparison) -> list[str]:
     period = f" ({comparison.period})" if comparison.period else ""
+    width = max([24, *(len(r.label) for r in comparison.rulesets)])  # what-if labels are long
     lines = [f"{comparison.conversations:,} conversations compared{period}", "",
-             f"  {'rule set':<24} {'unit':<24} {'conversations':>13} {'units':>9} {'amount':>13}"]
-    lines += [f"  {a:<24} {b:<24} {c:>13} {d:>9} {e:>13}" for a, b, c, d, e in
+             f"  {'rule set':<{width}} {'unit':<24} {'conversations':>13} {'units':>9} "
+             f"{'amount':>13}"]
+    lines += [f"  {a:<{width}} {b:<24} {c:>13} {d:>9} {e:>13}" for a, b, c, d, e in
               summary_rows(comparison)]
     lines += [f"  {line}" for line in price_lines(comparison)]
+    lines += sweep_terminal(comparison.sweep) if comparison.sweep else []
     biggest = sorted(comparison.disagreements, key=lambda d: -d.conversations)[:TOP_DISAGREEMENTS]
     if biggest:
         lines += ["", "Largest disagreements (counted by the first, not by the second, because):"]

@@ -1,4 +1,4 @@
-"""Options shared by the commands that read an export: what the user tells the adapters."""
+"""Options shared by commands: what the user tells the adapters, and rule-set param overrides."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from auditor.rulesets.overrides import parse_assignments
 from auditor.sources import BAD_RECORD_MODES, SourceOptions
 
 
@@ -33,3 +34,27 @@ def source_options(command: Callable[..., Any]) -> Callable[..., Any]:
     )):
         build = option(build)
     return build
+
+
+def _assignments(_: click.Context, param: click.Parameter,
+                 values: tuple[str, ...]) -> dict[str, str]:
+    return parse_assignments(values, param.opts[0])
+
+
+def param_option(flag: str = "--param", dest: str = "params",
+                 role: str = "the contract rule set",
+                 example: str = "repeat_contact_hours=168") -> Callable[..., Any]:
+    """A repeatable NAME=VALUE option for rule-set param overrides (what-ifs); the command gets
+    {name: text}, for `RuleSet.with_overrides(..., option=flag)`."""
+    return click.option(
+        flag, dest, multiple=True, metavar="NAME=VALUE", callback=_assignments,
+        help=f"Set a param of {role} for this run (repeatable), e.g. {example}; lists are "
+             "comma-separated, booleans true/false; `auditor rules show ID` lists the params. "
+             "The output lists every override.")
+
+
+def json_option(what: str) -> Callable[..., Any]:
+    """--json: one JSON document on stdout and nothing else (progress and notes on stderr)."""
+    return click.option("--json", "as_json", is_flag=True,
+                        help=f"Print {what} as one JSON document on stdout, nothing else; "
+                             "notes and progress go to stderr.")

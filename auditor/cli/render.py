@@ -17,7 +17,8 @@ def _row(label: str, items: int, amount: float, total: int) -> str:
 def summary_lines(report: Report) -> list[str]:
     b = report.billed
     head = f"Invoice{' ' + report.period if report.period else ''}: vendor rule set " \
-           f"{report.vendor}, contract {report.contract}"
+           f"{report.vendor}{report.what_if('vendor')}, contract {report.contract}" \
+           f"{report.what_if('contract')}"
     lines = [f"Warning: {w}" for w in report.warnings] + ([""] if report.warnings else [])
     lines += [head, f"  {'':<30} {'items':>9}  {'amount':>13}  share"]
     lines.append(_row("billed", b.items, float(b.amount), b.items))

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
+from typing import Any
 
 import click
 
 from auditor.cli import AuditorGroup, cli
+from auditor.cli.options import json_option
 from auditor.errors import ExitCode, RuleSetError
 from auditor.rulesets import list_rulesets, load_case_file, resolve_ruleset
 from auditor.rulesets.examples import ExampleResult, run_examples
@@ -34,18 +37,42 @@ def rules() -> None:
 
 
 @rules.command("list")
-def list_command() -> None:
+@json_option("the rule sets (id, version, kind, vendor, title, billing unit, price, file, sha256)")
+def list_command(as_json: bool) -> None:
     """List every available rule set: built-in ones and those installed by plugins.
 
     \b
     Example:
         auditor rules list
+        auditor rules list --json
     """
+    if as_json:
+        _echo_json({"rulesets": [_summary_json(r) for r in list_rulesets()]})
+        return
     rows = [LIST_COLUMNS] + [_list_row(r) for r in list_rulesets()]
     widths = [max(len(row[i]) for row in rows) for i in range(len(LIST_COLUMNS) - 1)]
     for row in rows:
         cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
         click.echo("  ".join([*cells, row[-1]]))
+
+
+def _echo_json(document: dict[str, Any]) -> None:
+    click.echo(json.dumps(document, indent=2))
+
+
+def _summary_json(ruleset: RuleSet) -> dict[str, Any]:
+    return {"id": ruleset.id, "version": ruleset.version, "kind": ruleset.kind,
+            "vendor": ruleset.vendor, "title": ruleset.title,
+            "billing_unit": ruleset.billing_unit, "unit_price": ruleset.unit_price,
+            "currency": ruleset.currency, "path": ruleset.path, "sha256": ruleset.sha256}
+
+
+def _show_json(ruleset: RuleSet) -> dict[str, Any]:
+    """The file's content as read (params with their values and descriptions, criteria, ...),
+    without its examples (`auditor rules check` runs them), plus where it came from."""
+    content = ruleset.model_dump(mode="json", exclude={"examples"})
+    return {**content, "examples_count": len(ruleset.examples), "path": ruleset.path,
+            "sha256": ruleset.sha256}
 
 
 def _list_row(ruleset: RuleSet) -> tuple[str, ...]:
@@ -61,17 +88,23 @@ def _price(ruleset: RuleSet) -> str:
 
 @rules.command("show")
 @click.argument("id_or_path")
-def show_command(id_or_path: str) -> None:
+@json_option("the rule set (its file's keys without the examples, plus path and sha256)")
+def show_command(id_or_path: str, as_json: bool) -> None:
     """Show a rule set in full: what it counts, its sources, params and criteria.
 
     ID_OR_PATH is a rule-set id from `auditor rules list` or a path to a .toml file.
+    Its params are what `--param NAME=VALUE` can set on `auditor audit` and `compare`.
 
     \b
     Example:
         auditor rules show intercom-fin
         auditor rules show rules/strict.toml
+        auditor rules show strict --json
     """
     ruleset = resolve_ruleset(id_or_path)
+    if as_json:
+        _echo_json(_show_json(ruleset))
+        return
     blocks = (_header(ruleset), _sources(ruleset), _params(ruleset),
               _criteria(ruleset, id_or_path))
     for block in blocks:

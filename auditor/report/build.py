@@ -20,6 +20,7 @@ from auditor.report.model import (
 )
 from auditor.rulesets import RuleSet
 from auditor.rulesets.compiled import compile_ruleset, observation_window_hours
+from auditor.rulesets.overrides import describe_overrides
 from auditor.sources import IngestSummary
 
 if TYPE_CHECKING:
@@ -61,7 +62,8 @@ def build_report(con: duckdb.DuckDBPyConnection, request: AuditRequest, vendor: 
         observation=observation,
         ingest=ingest_section(ingest),
         reasons=glossary,
-        notes=((bill.notes if bill else []) + _notes(request, vendor, price, bill)
+        notes=(override_notes(vendor, contract) + (bill.notes if bill else [])
+               + _notes(request, vendor, price, bill)
                + _observation_notes(observation) + ingest_notes(ingest)
                + _ingest_notes(request, vendor, ingest)),
         provenance=Provenance(tool_version=__version__, inputs=ingest.inputs,
@@ -233,4 +235,13 @@ def _bill_source(request: AuditRequest) -> str:
 
 def _ruleset_provenance(ruleset: RuleSet, role: str) -> RuleSetProvenance:
     return RuleSetProvenance(id=ruleset.id, version=ruleset.version, sha256=ruleset.sha256,
-                             role=role)
+                             role=role, overrides=ruleset.overrides)
+
+
+def override_notes(vendor: RuleSet, contract: RuleSet) -> list[str]:
+    """What-ifs first among the notes: the figures are not the rule set files' own."""
+    return [f"What-if: the {role} rule set {ruleset.id} was run with "
+            f"{describe_overrides(ruleset.overrides)}, set on the command line; the file's "
+            "sha256 is unchanged and provenance.rulesets lists the overrides."
+            for role, ruleset in (("contract", contract), ("vendor", vendor))
+            if ruleset.overrides]

@@ -8,6 +8,8 @@ from auditor.report.model import Report, observed_until
 from auditor.report.model import share as _pct
 from auditor.report.model import usd as _usd
 from auditor.sources import AiAgentIdentity
+from auditor.rulesets.expressions import render_param
+from auditor.rulesets.overrides import ParamOverride
 
 EXAMPLES_PER_REASON = 3
 
@@ -26,7 +28,8 @@ def _headline(report: Report) -> str:
     period = f" for {report.period}" if report.period else ""
     return (f"# Invoice reconciliation{period}\n\n"
             f"The vendor billed **{b.items:,} items ({_usd(float(b.amount))})** under "
-            f"`{report.vendor}`. Judged by the `{report.contract}` contract definition, your own "
+            f"`{report.vendor}`{report.what_if('vendor')}. Judged by the `{report.contract}` "
+            f"contract definition{report.what_if('contract')}, your own "
             f"conversation logs dispute **{d.items:,} items ({_usd(float(d.amount))}, "
             f"{_pct(d.items, b.items)} of the invoice)**.")
 
@@ -159,6 +162,11 @@ def ai_agents_sentence(agents: list[AiAgentIdentity], lead: str = "") -> str:
     return f"{lead}Taken as the AI agent: {users}."
 
 
+def _overridden(overrides: list[ParamOverride]) -> str:
+    """What a rerun sets (with --param or --vendor-param): ', with repeat_contact_hours=168'."""
+    return "".join(f", with {o.name}={render_param(o.value)}" for o in overrides)
+
+
 def _provenance(report: Report) -> str:
     p, i = report.provenance, report.ingest
     lines = [f"## Inputs and provenance\n\nresolution-auditor {p.tool_version}. "
@@ -170,8 +178,8 @@ def _provenance(report: Report) -> str:
     inputs = p.inputs + ([p.billed] if p.billed else [])
     lines += [f"| {f.path} | {f.rows:,} | `{f.sha256[:16]}` |" for f in inputs]
     lines += [f"| {f.path} (not read: {f.reason}) | | |" for f in i.skipped_files]
-    lines += [f"| rule set {r.id} {r.version} ({r.role}) | | `{r.sha256[:16]}` |"
-              for r in p.rulesets]
+    lines += [f"| rule set {r.id} {r.version} ({r.role}){_overridden(r.overrides)} | | "
+              f"`{r.sha256[:16]}` |" for r in p.rulesets]
     if report.billed.columns:
         lines += ["", "Billed list columns: " + ", ".join(
             f"{role} from `{header}`" for role, header in report.billed.columns.items()) + "."]

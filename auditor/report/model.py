@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, PlainSerializer
 
+from auditor.rulesets.overrides import ParamOverride, describe_overrides
 from auditor.sources import AiAgentIdentity, InputProvenance, SkippedFile
 
 # Exact decimals inside; dollars and cents in report.json.
@@ -136,8 +137,13 @@ class Ingest(BaseModel):
 class RuleSetProvenance(BaseModel):
     id: str
     version: str
-    sha256: str
+    sha256: str = Field(description="Of the rule-set file as read; overrides do not change it.")
     role: str
+    overrides: list[ParamOverride] = Field(
+        default_factory=list,
+        description="Params set on the command line for this run (--param, --vendor-param): "
+                    "name, value, and the file's default; a rerun with them gives the same "
+                    "figures.")
 
 
 class Provenance(BaseModel):
@@ -193,3 +199,9 @@ class Report(BaseModel):
     @property
     def has_disputes(self) -> bool:
         return self.disputed.items > 0
+
+    def what_if(self, role: str) -> str:
+        """' (what-if: repeat_contact_hours = 168 instead of 72)' for the rule set in `role`
+        (vendor or contract) when it ran with --param overrides, else ''."""
+        overrides = next((r.overrides for r in self.provenance.rulesets if r.role == role), [])
+        return f" (what-if: {describe_overrides(overrides)})" if overrides else ""

@@ -11,10 +11,11 @@ from sqlglot import exp
 
 from auditor.facts import FACT_NAMES
 from auditor.rulesets.expressions import (
-    Place, check_boolean, check_number, compile_condition, compile_template, empty_facts,
-    parse_condition, parse_template, result_type,
+    Place, check_boolean, check_number, compile_condition, compile_template, parse_condition,
+    parse_template, probe_facts, result_type,
 )
 from auditor.rulesets.model import Observation, ParamValue, RuleSet
+from auditor.rulesets.type_errors import type_problem
 
 
 class CompiledCriterion(NamedTuple):
@@ -97,7 +98,7 @@ def type_check(compiled: CompiledRuleSet, source: str) -> None:
     """Ask DuckDB to bind every compiled expression against an empty facts table."""
     con = duckdb.connect(":memory:")
     try:
-        empty_facts(con)
+        probe_facts(con)
         for number, criterion in enumerate(compiled.criteria, start=1):
             check_boolean(con, criterion.condition, Place(source, f"criteria[{number}].when"))
             result_type(con, criterion.evidence, Place(source, f"criteria[{number}].evidence"))
@@ -118,7 +119,7 @@ def _check_observation(con: duckdb.DuckDBPyConnection, observation: CompiledObse
     try:
         value = con.execute(f"SELECT CAST(({observation.window}) AS DOUBLE)").fetchall()[0][0]
     except duckdb.Error as exc:
-        raise window.error(f"DuckDB cannot evaluate it: {str(exc).splitlines()[0]}") from None
+        raise window.error(*type_problem(exc)) from None
     if value is None or not math.isfinite(value) or value <= 0:
         raise window.error(f"expected a positive number of hours, got {value}")
     check_number(con, observation.observed, Place(source, "observation.observed_hours"), hours,

@@ -22,7 +22,11 @@ from sqlglot.errors import ParseError, SqlglotError
 
 from auditor.errors import RuleSetError, did_you_mean
 from auditor.facts import FACT_COLUMNS, FACT_NAMES
+from auditor.rulesets.expression_errors import (
+    Problem, clause_keyword, excerpt, lexical_problem, parse_problem,
+)
 from auditor.rulesets.model import ParamValue
+from auditor.rulesets.type_errors import type_problem, words_for
 
 DIALECT = "duckdb"
 
@@ -82,8 +86,13 @@ class Place(NamedTuple):
     source: str
     key: str
 
-    def error(self, problem: str, hint: str | None = None) -> RuleSetError:
-        return RuleSetError(self.source, self.key, problem, hint)
+    def error(self, problem: str, hint: str | None = None,
+              excerpt: str | None = None) -> RuleSetError:
+        return RuleSetError(self.source, self.key, problem, hint, excerpt)
+
+    def problem(self, text: str, found: Problem) -> RuleSetError:
+        """A problem found in `text`, with a caret under it when its position is known."""
+        return self.error(found.problem, found.hint, excerpt(text, found.offset))
 
 
 # --- criterion expressions -------------------------------------------------------------------
@@ -91,6 +100,8 @@ class Place(NamedTuple):
 def parse_condition(text: str, place: Place, names: Iterable[str]) -> exp.Expression:
     """Parse and check one `when` expression; raise RuleSetError naming `place` if refused."""
     tree = _parse_one(text, place)
+    if _is_statement(tree) and (found := clause_keyword(text)):
+        raise place.problem(text, found)  # "FROM facts" parses as a SELECT nobody wrote
     allowed_names = frozenset(names)
     for node in tree.walk():
         _check_node(node, tree, place, allowed_names)
@@ -98,21 +109,26 @@ def parse_condition(text: str, place: Place, names: Iterable[str]) -> exp.Expres
 
 
 def _parse_one(text: str, place: Place) -> exp.Expression:
+    # The parser's own messages name its internals, so the usual mistakes are found first,
+    # token by token, and what the parser still refuses is translated (expression_errors).
+    if found := lexical_problem(text):
+        raise place.problem(text, found)
     try:
         with _quiet_sqlglot():
             trees = [t for t in sqlglot.parse(text, read=DIALECT) if t is not None]
     except ParseError as exc:
-        first = exc.errors[0] if exc.errors else {}
-        where = f" at column {first['col']}" if first.get("col") else ""
-        problem = first.get("description") or str(exc).splitlines()[0]
-        raise place.error(f"not a valid SQL expression: {problem}{where}") from None
-    except SqlglotError as exc:  # e.g. an unterminated 'string
-        raise place.error(f"not a valid SQL expression: {str(exc).splitlines()[0]}") from None
+        found = clause_keyword(text) or parse_problem(text, exc.errors[0] if exc.errors else {})
+        raise place.problem(text, found) from None
+    except SqlglotError:
+        raise place.error("cannot read the expression", "write one true/false condition, "
+                          "e.g. 'has_human_message AND NOT has_handoff'") from None
     if not trees:
         raise place.error("the expression is empty")
     if len(trees) > 1:
+        semicolon = text.find(";")
         raise place.error(f"expected exactly one expression, found {len(trees)}",
-                          "remove the ';' and combine conditions with AND / OR")
+                          "remove the ';' and combine conditions with AND / OR",
+                          excerpt(text, semicolon if semicolon >= 0 else None))
     return trees[0]
 
 
@@ -145,8 +161,7 @@ def _check_node(node: exp.Expression, root: exp.Expression, place: Place,
     elif isinstance(node, exp.Func):
         _check_function(node, place)
     else:
-        raise place.error(f"'{node.sql(dialect=DIALECT)}' is not allowed in an expression",
-                          _unsupported_hint(node))
+        raise place.error(_unsupported_problem(node), _unsupported_hint(node))
 
 
 def _is_statement(node: exp.Expression) -> bool:
@@ -169,8 +184,17 @@ def _allowed_operator(node: exp.Expression) -> bool:
     return type(node) in ALLOWED_NODES
 
 
+def _unsupported_problem(node: exp.Expression) -> str:
+    """What sqlglot read, said without its rewriting: 'reopened IS' is not 'reopened AS "IS"'."""
+    if isinstance(node, exp.Alias):
+        return f"'{node.alias}' cannot follow '{node.this.sql(dialect=DIALECT)}'"
+    return f"'{node.sql(dialect=DIALECT)}' is not allowed in an expression"
+
+
 def _unsupported_hint(node: exp.Expression) -> str:
     if isinstance(node, exp.Alias):
+        if node.alias.upper() == "IS":
+            return "IS needs what follows it: IS NULL, IS NOT NULL, IS TRUE"
         return "expected one expression; is an AND / OR missing between two conditions?"
     if isinstance(node, exp.Placeholder | exp.Parameter):
         return "declare a param under [params] and use its name"
@@ -182,6 +206,9 @@ def _check_column(node: exp.Column, place: Place, names: frozenset[str]) -> None
         raise place.error(f"qualified name '{node.sql(dialect=DIALECT)}' is not allowed",
                           f"use the fact name alone: '{node.name}'")
     if node.name not in names:
+        if isinstance(node.this, exp.Identifier) and node.this.quoted:
+            raise place.error(f"unknown column \"{node.name}\"", "double quotes name a column; "
+                              f"text goes between single quotes: '{node.name}'")
         hint = did_you_mean(node.name, names) or (
             "use a fact column (docs/facts.md) or a param declared under [params]")
         raise place.error(f"unknown column '{node.name}'", hint)
@@ -319,21 +346,31 @@ def empty_facts(con: duckdb.DuckDBPyConnection, table: str = "facts") -> None:
     con.execute(f"CREATE OR REPLACE TEMP TABLE {table} ({columns})")
 
 
+def probe_facts(con: duckdb.DuckDBPyConnection, table: str = "facts") -> None:
+    """The facts table with one row of NULLs: evaluating an expression on it converts its
+    constants ('x' compared with a number) without depending on any value."""
+    empty_facts(con, table)
+    con.execute(f"INSERT INTO {table} (conversation_id) VALUES (NULL)")
+
+
 def result_type(con: duckdb.DuckDBPyConnection, sql: str, place: Place) -> str:
-    """DuckDB's type for `sql` over the facts table; RuleSetError if DuckDB refuses it."""
+    """DuckDB's type for `sql` over the facts table (evaluated on its rows, see probe_facts);
+    RuleSetError in the user's terms if DuckDB refuses it."""
     try:
         rows = con.execute(f"DESCRIBE SELECT {sql} AS v FROM facts").fetchall()
+        con.execute(f"SELECT {sql} AS v FROM facts").fetchall()
     except duckdb.Error as exc:
-        problem = str(exc).strip().splitlines()[0]
-        raise place.error(f"DuckDB cannot evaluate it: {problem}") from None
+        raise place.error(*type_problem(exc, sql)) from None
     return str(rows[0][1])
 
 
 def check_boolean(con: duckdb.DuckDBPyConnection, sql: str, place: Place) -> None:
     kind = result_type(con, sql, place)
     if kind not in ("BOOLEAN", '"NULL"', "NULL"):
-        raise place.error(f"expected a true/false expression, but it gives {kind}",
-                          "compare it, e.g. 'hours_to_next_contact <= repeat_contact_hours'")
+        hint = ("'||' joins text; for 'or' write OR" if "||" in sql else
+                "compare it, e.g. 'hours_to_next_contact <= repeat_contact_hours'")
+        raise place.error(f"expected a true/false expression, but it gives {words_for(kind)}",
+                          hint)
 
 
 NUMBER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
@@ -345,4 +382,4 @@ def check_number(con: duckdb.DuckDBPyConnection, sql: str, place: Place,
                  hint: str = "e.g. 'conversation_windows' or 'greatest(1, n_ai_messages)'") -> None:
     kind = result_type(con, sql, place)
     if kind not in NUMBER_TYPES and not kind.startswith("DECIMAL"):
-        raise place.error(f"expected {what}, but it gives {kind}", hint)
+        raise place.error(f"expected {what}, but it gives {words_for(kind)}", hint)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
@@ -257,6 +258,9 @@ class RuleSet(Strict):
     # Provenance, set by the loader; not part of the file format.
     _path: str = PrivateAttr(default="<memory>")
     _sha256: str = PrivateAttr(default="")
+    # Params set for a what-if (overrides.ParamOverride), by with_overrides; the file's sha256
+    # stays the file's.
+    _overrides: list[Any] = PrivateAttr(default_factory=list)
 
     @field_validator("id")
     @classmethod
@@ -300,6 +304,25 @@ class RuleSet(Strict):
         copy = self.model_copy()
         copy._path, copy._sha256 = path, sha256
         return copy
+
+    @property
+    def overrides(self) -> list[Any]:
+        """The params set for a what-if (overrides.ParamOverride), in declaration order."""
+        return list(self._overrides)
+
+    @property
+    def label(self) -> str:
+        """The id, with a what-if's overrides: 'strict[repeat_contact_hours=24]'."""
+        from auditor.rulesets.overrides import label
+
+        return label(self)
+
+    def with_overrides(self, overrides: Mapping[str, Any], option: str = "--param") -> RuleSet:
+        """A checked copy with params set from `overrides` (values, or text as typed after
+        --param NAME=VALUE); errors name `option`. See auditor.rulesets.overrides."""
+        from auditor.rulesets.overrides import with_overrides
+
+        return with_overrides(self, overrides, option)
 
     def param_values(self) -> dict[str, ParamValue]:
         return {name: param.default for name, param in self.params.items()}
