@@ -11,7 +11,7 @@ import click
 from auditor.cli import cli
 from auditor.cli.audit import _period
 from auditor.cli.compare import _names
-from auditor.cli.options import source_options
+from auditor.cli.options import param_option, source_options
 from auditor.errors import UsageError
 from auditor.pricing.costing import PriceOptions
 from auditor.pricing.run import PriceRequest, model_only, price
@@ -82,12 +82,13 @@ def _prices(_: click.Context, __: click.Parameter, values: tuple[str, ...]) -> d
                                 "model from figures.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
               help="Write price.md, price.json and price.csv (one row per conversation).")
+@param_option()
 @source_options
 def price_command(exports: tuple[str, ...], plans: list[str], contract: str, fmt: str,
                   period: Period | None, seats: int | None, seat_price: Decimal | None,
                   prices: dict[str, Decimal], human_cost: Decimal | None,
                   context_tokens: int | None, conversations: int | None,
-                  deflection: Decimal | None, out: Path | None,
+                  deflection: Decimal | None, out: Path | None, params: dict[str, str],
                   sources: SourceOptions) -> None:
     """What the month costs under each pricing plan: per resolution, per conversation,
     per seat, flat, per token.
@@ -113,10 +114,12 @@ def price_command(exports: tuple[str, ...], plans: list[str], contract: str, fmt
         auditor price --conversations 3000 --deflection 0.60 --plans intercom-fin \\
             --seats 6 --seat-price 39 --human-cost 6
         auditor price export.jsonl.gz --deflection 0.60 --plans intercom-fin,my-plan.toml
+        auditor price export.jsonl.gz --plans intercom-fin --param repeat_contact_hours=168
     """
     options = PriceOptions(seats=seats, seat_price=seat_price, prices=prices,
                            human_cost=human_cost, context_tokens=context_tokens)
-    request = PriceRequest(exports=list(exports), plans=plans, contract=contract, format=fmt,
+    request = PriceRequest(exports=list(exports), plans=plans, contract=contract,
+                           contract_params=params, format=fmt,
                            period=period, sources=sources, options=options,
                            conversations=conversations, deflection=deflection)
     if not exports:

@@ -17,7 +17,7 @@ import auditor
 from auditor.errors import PlanError, RuleSetError, UsageError, did_you_mean
 from auditor.pricing.plan import CHARGE_KINDS, AnyCharge, Plan
 # The rule-set loader's TOML reading and error wording, so both file formats read alike.
-from auditor.rulesets.loader import _as_ruleset_error, _parse_toml, _read_bytes
+from auditor.rulesets.loader import as_ruleset_error, parse_toml, read_bytes
 from auditor.rulesets.model import RuleSet
 from auditor.rulesets.registry import looks_like_path, resolve_ruleset
 
@@ -63,7 +63,7 @@ def _load_builtin(plan_id: str, path: Path) -> Plan:
 def load_plan(path: str | Path) -> Plan:
     """Read and check a plan file; PlanError names the file and key."""
     try:
-        raw = _read_bytes(path)
+        raw = read_bytes(path)
     except RuleSetError as exc:
         raise PlanError(str(path), None, exc.problem, exc.hint) from None
     return _checked(raw, str(path), Path(path).parent)
@@ -76,7 +76,7 @@ def plan_from_text(text: str, source: str = "<text>", folder: Path | None = None
 
 def _checked(raw: bytes, source: str, folder: Path) -> Plan:
     try:
-        data = _parse_toml(raw, source)
+        data = parse_toml(raw, source)
     except RuleSetError as exc:
         raise PlanError(source, None, exc.problem, exc.hint) from None
     plan = _validate(Plan, data, source, "")
@@ -90,7 +90,7 @@ def _validate(model: Any, data: Any, source: str, prefix: str) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        error = _as_ruleset_error(model, exc, source)
+        error = as_ruleset_error(model, exc, source)
         key = ".".join(k for k in (prefix, error.key or "") if k) or None
         raise PlanError(source, key, error.problem, error.hint) from None
 

@@ -11,7 +11,7 @@ import datetime as dt
 
 from pydantic import BaseModel, Field
 
-from auditor.report.model import Cents, Ingest
+from auditor.report.model import Cents, Ingest, RuleSetProvenance
 from auditor.sources import InputProvenance
 
 
@@ -133,3 +133,6 @@ class PriceReport(BaseModel):
     ingest: Ingest
     tool_version: str
     inputs: list[InputProvenance]
+    rulesets: list[RuleSetProvenance] = Field(
+        default_factory=list, description="The contract and the rule sets plans count by: "
+                                          "versions, sha256 and command-line overrides.")

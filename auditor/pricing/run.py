@@ -27,6 +27,8 @@ from auditor.pricing.report import ModelMonth, PlanCost, PriceReport, SourceRef,
 from auditor.reconcile import Period
 from auditor.report.build import ingest_section
 from auditor.report.model import Ingest
+from auditor.report.build import override_notes, ruleset_provenance
+from auditor.report.model import RuleSetProvenance
 from auditor.rulesets import RuleSet, resolve_ruleset
 from auditor.sources import SourceOptions, load_sources
 from auditor.verdicts import evaluate
@@ -38,6 +40,7 @@ class PriceRequest(BaseModel):
     exports: list[str] = Field(default_factory=list)
     plans: list[str] = Field(default_factory=list)  # ids or paths; empty = every built-in
     contract: str = "strict"
+    contract_params: dict[str, str] = Field(default_factory=dict)  # --param what-ifs
     format: str = "auto"
     period: Period | None = None
     sources: SourceOptions = Field(default_factory=SourceOptions)
@@ -81,7 +84,7 @@ def price(request: PriceRequest, out_dir: Path | None = None) -> PriceReport:
     if request.conversations is not None and request.deflection is None:
         raise UsageError("--conversations models a month from figures: give --deflection D too")
     plans = prepared_plans(request)
-    contract = resolve_ruleset(request.contract)
+    contract = resolve_ruleset(request.contract).with_overrides(request.contract_params)
     con = engine.connect()
     try:
         ingest = load_sources(con, request.exports, request.format, options=request.sources)
@@ -90,7 +93,8 @@ def price(request: PriceRequest, out_dir: Path | None = None) -> PriceReport:
         sql.build_lines(con, [sql.line_sql(n, p.metered_charge(), _bands(p), verdicts.get(n))
                               for n, (p, _) in enumerate(plans)])
         report = _report(con, request, plans, contract, ingest_section(ingest))
-        report = report.model_copy(update={"inputs": ingest.inputs})
+        report = report.model_copy(update={"inputs": ingest.inputs,
+                                           "rulesets": _provenance(contract, plans)})
         if request.deflection is not None:
             report = report.model_copy(update={"model": _model_against(request, plans, report)})
         if out_dir is not None:
@@ -112,15 +116,30 @@ def _billing_unit(plan: Plan) -> str | None:
     return rulesets[0].billing_unit if rulesets else None
 
 
+def _key(ruleset: RuleSet) -> tuple[str, str, str]:
+    """A rule set as evaluated: its file, and the params set on the command line."""
+    return ruleset.id, ruleset.sha256, repr(ruleset.overrides)
+
+
+def _provenance(contract: RuleSet,
+                plans: list[tuple[Plan, list[str]]]) -> list[RuleSetProvenance]:
+    """The contract, then each rule set a plan counts by (once), with versions and hashes."""
+    seen = {_key(contract): ruleset_provenance(contract, "contract")}
+    for plan, _ in plans:
+        for ruleset in plan_rulesets(plan):
+            seen.setdefault(_key(ruleset), ruleset_provenance(ruleset, f"plan {plan.id}"))
+    return list(seen.values())
+
+
 def _judge(con: duckdb.DuckDBPyConnection, contract: RuleSet, plans: list[Plan],
            period: Period | None) -> dict[int, str]:
     """Verdicts of the contract and of every rule set a plan counts (each once); build
     price_scope. Returns plan number -> its rule set's verdicts table."""
-    distinct: dict[tuple[str, str], RuleSet] = {(contract.id, contract.sha256): contract}
-    wanted: dict[int, tuple[str, str]] = {}
+    distinct: dict[tuple[str, str, str], RuleSet] = {_key(contract): contract}
+    wanted: dict[int, tuple[str, str, str]] = {}
     for number, plan in enumerate(plans):
         for ruleset in plan_rulesets(plan):
-            key = (ruleset.id, ruleset.sha256)
+            key = _key(ruleset)
             distinct.setdefault(key, ruleset)
             wanted[number] = key
     keys = list(distinct)
@@ -151,7 +170,8 @@ def _report(con: duckdb.DuckDBPyConnection, request: PriceRequest,
         contract_resolutions=int(resolutions), not_judged=not_judged,
         human_cost=cents(human_cost) if human_cost is not None else None, tokens=tokens,
         plans=sorted(costs, key=_cheapest_first),
-        notes=_notes(not_judged, tokens, costs, human_cost),
+        notes=(override_notes([("contract", contract)])
+               + _notes(not_judged, tokens, costs, human_cost)),
         ingest=ingest, tool_version=__version__, inputs=[])
 
 

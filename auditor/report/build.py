@@ -62,14 +62,15 @@ def build_report(con: duckdb.DuckDBPyConnection, request: AuditRequest, vendor: 
         observation=observation,
         ingest=ingest_section(ingest),
         reasons=glossary,
-        notes=(override_notes(vendor, contract) + (bill.notes if bill else [])
+        notes=(override_notes([("contract", contract), ("vendor", vendor)])
+               + (bill.notes if bill else [])
                + _notes(request, vendor, price, bill)
                + _observation_notes(observation) + ingest_notes(ingest)
                + _ingest_notes(request, vendor, ingest)),
         provenance=Provenance(tool_version=__version__, inputs=ingest.inputs,
                               billed=bill.provenance if bill else None,
-                              rulesets=[_ruleset_provenance(vendor, "vendor"),
-                                        _ruleset_provenance(contract, "contract")]),
+                              rulesets=[ruleset_provenance(vendor, "vendor"),
+                                        ruleset_provenance(contract, "contract")]),
     )
 
 
@@ -233,15 +234,15 @@ def _bill_source(request: AuditRequest) -> str:
     return "labels" if request.billed_from_labels else "count"
 
 
-def _ruleset_provenance(ruleset: RuleSet, role: str) -> RuleSetProvenance:
+def ruleset_provenance(ruleset: RuleSet, role: str) -> RuleSetProvenance:
     return RuleSetProvenance(id=ruleset.id, version=ruleset.version, sha256=ruleset.sha256,
                              role=role, overrides=ruleset.overrides)
 
 
-def override_notes(vendor: RuleSet, contract: RuleSet) -> list[str]:
-    """What-ifs first among the notes: the figures are not the rule set files' own."""
+def override_notes(rulesets: list[tuple[str, RuleSet]]) -> list[str]:
+    """What-ifs first among the notes: the figures are not the rule set files' own.
+    `rulesets` are (role, rule set) pairs."""
     return [f"What-if: the {role} rule set {ruleset.id} was run with "
             f"{describe_overrides(ruleset.overrides)}, set on the command line; the file's "
-            "sha256 is unchanged and provenance.rulesets lists the overrides."
-            for role, ruleset in (("contract", contract), ("vendor", vendor))
-            if ruleset.overrides]
+            "sha256 is unchanged and the rule sets' provenance lists the overrides."
+            for role, ruleset in rulesets if ruleset.overrides]

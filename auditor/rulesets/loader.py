@@ -39,8 +39,8 @@ TYPE_PROBLEMS: dict[str, str] = {
 def load_ruleset(path: str | Path) -> RuleSet:
     """Read, validate and check a rule-set file; RuleSetError names the file and key."""
     source = str(path)
-    raw = _read_bytes(path)
-    ruleset = _validate(RuleSet, _parse_toml(raw, source), source)
+    raw = read_bytes(path)
+    ruleset = _validate(RuleSet, parse_toml(raw, source), source)
     ruleset = ruleset.with_provenance(source, hashlib.sha256(raw).hexdigest())
     check_ruleset(ruleset)
     return ruleset
@@ -49,7 +49,7 @@ def load_ruleset(path: str | Path) -> RuleSet:
 def ruleset_from_text(text: str, source: str = "<text>") -> RuleSet:
     """Like load_ruleset, for a TOML string (tests, generated rule sets)."""
     raw = text.encode("utf-8")
-    ruleset = _validate(RuleSet, _parse_toml(raw, source), source)
+    ruleset = _validate(RuleSet, parse_toml(raw, source), source)
     ruleset = ruleset.with_provenance(source, hashlib.sha256(raw).hexdigest())
     check_ruleset(ruleset)
     return ruleset
@@ -58,10 +58,10 @@ def ruleset_from_text(text: str, source: str = "<text>") -> RuleSet:
 def load_case_file(path: str | Path) -> CaseFile:
     """Read tests/cases/<ruleset-id>.toml: `ruleset = "<id>"` and `[[examples]]` tables."""
     source = str(path)
-    return _validate(CaseFile, _parse_toml(_read_bytes(path), source), source).with_path(source)
+    return _validate(CaseFile, parse_toml(read_bytes(path), source), source).with_path(source)
 
 
-def _read_bytes(path: str | Path) -> bytes:
+def read_bytes(path: str | Path) -> bytes:
     try:
         return Path(path).read_bytes()
     except FileNotFoundError:
@@ -70,7 +70,7 @@ def _read_bytes(path: str | Path) -> bytes:
         raise RuleSetError(str(path), None, f"cannot be read: {exc.strerror}") from None
 
 
-def _parse_toml(raw: bytes, source: str) -> dict[str, Any]:
+def parse_toml(raw: bytes, source: str) -> dict[str, Any]:
     try:
         return tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
@@ -89,7 +89,7 @@ def _validate(model: type[M], data: dict[str, Any], source: str) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise _as_ruleset_error(model, exc, source) from None
+        raise as_ruleset_error(model, exc, source) from None
 
 
 def key_path(loc: tuple[int | str, ...]) -> str | None:
@@ -100,7 +100,7 @@ def key_path(loc: tuple[int | str, ...]) -> str | None:
     return key or None
 
 
-def _as_ruleset_error(model: type[BaseModel], exc: ValidationError, source: str) -> RuleSetError:
+def as_ruleset_error(model: type[BaseModel], exc: ValidationError, source: str) -> RuleSetError:
     # An unknown key first: a typo ("sumary") also shows up as a missing key ("summary").
     error = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")[0]
     loc, kind = tuple(error["loc"]), error["type"]
