@@ -14,6 +14,7 @@ from auditor.cli.options import source_options
 from auditor.cli.render import echo_summary
 from auditor.errors import ExitCode, UsageError
 from auditor.pipeline import AuditRequest, audit, ingest_only
+from auditor.report.evidence import EvidenceOptions
 from auditor.reconcile import Period
 from auditor.report.model import Report
 from auditor.sources import FORMATS, SourceOptions
@@ -51,11 +52,26 @@ def _price(_: click.Context, __: click.Parameter, value: str | None) -> Decimal 
     return price
 
 
-def _finish(report: Report, out: Path | None) -> None:
+def _finish(report: Report, out: Path | None, evidence: EvidenceOptions | None = None) -> None:
     echo_summary(report)
     if out is not None:
-        click.echo(f"\nReport written to {out}/ (report.md, report.json, findings.csv, "
-                   "findings.parquet, quarantine.csv)")
+        click.echo(f"\nReport written to {out}/ (report.html, report.md, report.json, "
+                   "findings.csv, findings.parquet, quarantine.csv)")
+    if evidence is not None:
+        redacted = "personal data redacted" if evidence.redact else "NOT redacted"
+        click.echo(f"Evidence pack written to {evidence.pack}/ and {evidence.pack}.zip "
+                   f"(dispute letter, index, transcripts; {redacted})")
+
+
+def _evidence(pack: Path | None, no_redact: bool,
+              letter_template: Path | None) -> EvidenceOptions | None:
+    if pack is None:
+        if no_redact or letter_template:
+            raise UsageError("--no-redact and --letter-template go with --evidence PACK")
+        return None
+    if letter_template is not None and not letter_template.is_file():
+        raise UsageError(f"--letter-template {letter_template}: no such file")
+    return EvidenceOptions(pack=pack, redact=not no_redact, letter_template=letter_template)
 
 
 @cli.command(epilog=EXIT_CODES_HELP)
@@ -90,13 +106,23 @@ def _finish(report: Report, out: Path | None) -> None:
               help="Format of the billed list's dates when not ISO 8601, in strptime codes, "
                    "e.g. '%d/%m/%Y %H:%M'.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
-              help="Write report.md, report.json, findings.csv/.parquet, quarantine.csv here.")
+              help="Write report.html, report.md, report.json, findings.csv/.parquet and "
+                   "quarantine.csv here.")
+@click.option("--evidence", "evidence_pack", type=click.Path(file_okay=False, path_type=Path),
+              metavar="PACK", help="Write the evidence pack for the disputed lines: folder PACK "
+                                   "and PACK.zip (transcripts, index, dispute letter, README).")
+@click.option("--no-redact", is_flag=True,
+              help="Keep personal data in the evidence pack's transcripts (redacted by default).")
+@click.option("--letter-template", type=click.Path(dir_okay=False, path_type=Path),
+              metavar="FILE", help="Your own Jinja2 template for the dispute letter (.md or "
+                                   ".html); fields in docs/reports.md.")
 @source_options
 def audit_command(exports: tuple[str, ...], fmt: str, billed_csv: str | None,
                   billed_from_labels: bool, billed_count: int | None, vendor: str, contract: str,
                   period: Period | None, unit_price: Decimal | None, id_column: str | None,
                   billed_at_column: str | None, amount_column: str | None,
                   units_column: str | None, date_format: str | None, out: Path | None,
+                  evidence_pack: Path | None, no_redact: bool, letter_template: Path | None,
                   sources: SourceOptions) -> None:
     """Audit a vendor's bill against your conversation export.
 
@@ -131,15 +157,19 @@ def audit_command(exports: tuple[str, ...], fmt: str, billed_csv: str | None,
             --billed-count 1840 --unit-price 0.99
         auditor audit zendesk_export/ --format zendesk --ai-agent-id 9100000001 \\
             --billed zendesk_invoice.csv
+        auditor audit intercom_export.jsonl.gz --billed fin_invoice.csv \\
+            --period 2026-10-01..2026-10-31 --out report/ --evidence report/evidence
     """
+    evidence = _evidence(evidence_pack, no_redact, letter_template)
     request = AuditRequest(
         exports=list(exports), format=fmt, billed_csv=billed_csv,
         billed_from_labels=billed_from_labels, billed_count=billed_count, vendor=vendor,
         contract=contract, period=period, unit_price=unit_price, id_column=id_column,
         billed_at_column=billed_at_column, amount_column=amount_column,
         units_column=units_column, date_format=date_format, sources=sources)
-    report = audit(request, out, progress=_progress(list(exports)))  # type: ignore[arg-type]
-    _finish(report, out)
+    report = audit(request, out, progress=_progress(list(exports)),  # type: ignore[arg-type]
+                   evidence=evidence)
+    _finish(report, out, evidence)
     sys.exit(ExitCode.DISPUTES_FOUND if report.has_disputes else ExitCode.OK)
 
 
@@ -177,6 +207,9 @@ def ingest(exports: tuple[str, ...], fmt: str, out: Path, sources: SourceOptions
 def demo(out: Path) -> None:
     """Audit the bundled sample month: Intercom Fin, October 2026, a 6-agent team.
 
+    Writes the report (report.html to open in a browser) and the evidence pack in
+    OUT/evidence/ (and OUT/evidence.zip).
+
     \b
     Example:
         auditor demo
@@ -184,6 +217,7 @@ def demo(out: Path) -> None:
     """
     from auditor.demo import demo_request
 
-    report = audit(demo_request(), out)
-    _finish(report, out)
+    evidence = EvidenceOptions(pack=out / "evidence")
+    report = audit(demo_request(), out, evidence=evidence)
+    _finish(report, out, evidence)
     click.echo("The demo exits 0; `auditor audit` exits 1 when it finds disputes.")
