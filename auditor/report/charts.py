@@ -63,7 +63,7 @@ def hbar_chart(name: str, title: str, description: str, bars: Sequence[Bar],
             rect.set_gid(f"{name}-bar-{n}")
             axes.text(bar.value + top * 0.01, len(bars) - 1 - n, bar.text, va="center")
         axes.set_yticks(range(len(bars)), [b.label for b in reversed(bars)])
-        axes.set_xlim(0, top * 1.3)
+        axes.set_xlim(0, top * 1.6)  # room for the text after the longest bar
         axes.set_xlabel(axis_label)
         figure.tight_layout()
         return _svg(figure, name, title, description)

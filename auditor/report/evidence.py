@@ -251,6 +251,8 @@ def _fact_rows(facts: dict[str, object]) -> list[tuple[str, str]]:
     def shown(value: object) -> str:
         if value is None:
             return "-"
+        if isinstance(value, bool):
+            return "true" if value else "false"
         if hasattr(value, "strftime"):
             return value.strftime("%Y-%m-%d %H:%M:%S UTC")  # type: ignore[union-attr]
         if isinstance(value, float):
