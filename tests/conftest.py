@@ -46,5 +46,6 @@ def run_cli(args: list[str]) -> Result:
     import auditor.cli.audit  # noqa: F401  (registers commands)
     import auditor.cli.compare  # noqa: F401
     import auditor.cli.rules  # noqa: F401
+    import auditor.cli.trend  # noqa: F401
 
     return CliRunner().invoke(cli, args, catch_exceptions=False)

@@ -204,7 +204,10 @@ def ingest(exports: tuple[str, ...], fmt: str, out: Path, sources: SourceOptions
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               default=Path("auditor-demo-report"), show_default=True,
               help="Where to write the demo report.")
-def demo(out: Path) -> None:
+@click.option("--trend", "with_trend", is_flag=True,
+              help="Also audit November and December into OUT/2026-11 and OUT/2026-12 and "
+                   "compare the three months in OUT/trend/ (auditor trend).")
+def demo(out: Path, with_trend: bool) -> None:
     """Audit the bundled sample month: Intercom Fin, October 2026, a 6-agent team.
 
     Writes the report (report.html to open in a browser) and the evidence pack in
@@ -214,10 +217,23 @@ def demo(out: Path) -> None:
     Example:
         auditor demo
         auditor demo --out /tmp/demo-report
+        auditor demo --trend
     """
-    from auditor.demo import demo_request
+    from auditor.demo import LATER_MONTHS, demo_request
 
     evidence = EvidenceOptions(pack=out / "evidence")
     report = audit(demo_request(), out, evidence=evidence)
     _finish(report, out, evidence)
+    if with_trend:
+        from auditor.cli.trend import render
+        from auditor.trend import trend, write_outputs
+
+        for month in LATER_MONTHS:
+            audit(demo_request(month), out / month)
+        result = trend([out, *(out / m for m in LATER_MONTHS)])
+        write_outputs(result, out / "trend")
+        click.echo("\nMonth over month (auditor trend):")
+        for line in render(result):
+            click.echo(line)
+        click.echo(f"Written to {out}/trend/ (trend.md, trend.json, trend.html)")
     click.echo("The demo exits 0; `auditor audit` exits 1 when it finds disputes.")

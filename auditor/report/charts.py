@@ -70,8 +70,10 @@ def hbar_chart(name: str, title: str, description: str, bars: Sequence[Bar],
 
 
 def day_chart(name: str, title: str, description: str,
-              days: Sequence[tuple[str, int, int]]) -> str:
-    """Billed and contract-confirmed items per day, side by side."""
+              days: Sequence[tuple[str, int, int]], label_from: int = 5,
+              unit: str = "items") -> str:
+    """Billed and contract-confirmed items per day (or month), side by side; tick labels are
+    the keys from character `label_from` on (2026-10-04 -> 10-04)."""
     with matplotlib.rc_context(RC):
         figure = Figure(figsize=(10.0, 3.6))
         axes = figure.add_subplot()
@@ -82,8 +84,9 @@ def day_chart(name: str, title: str, description: str,
                          edgecolor=INK, linewidth=0.6)
             b[0].set_gid(f"{name}-billed-{n}")
             c[0].set_gid(f"{name}-confirmed-{n}")
-        axes.set_xticks(range(len(days)), [d[0][5:] for d in days], rotation=90, fontsize=8)
-        axes.set_ylabel("items")
+        axes.set_xticks(range(len(days)), [d[0][label_from:] for d in days],
+                        rotation=90 if len(days) > 12 else 0, fontsize=8)
+        axes.set_ylabel(unit)
         axes.legend(handles=[
             _patch(DARK, "", "billed"), _patch(PALE, "//", "confirmed by the contract")],
             loc="upper left", frameon=False, ncols=2)
