@@ -95,7 +95,9 @@ def redact_names(con: duckdb.DuckDBPyConnection, table: str, column: str,
 
 
 # --- stage 2: Python, per message -----------------------------------------------------------
-IBAN_CANDIDATE = re.compile(r"\b[A-Z]{2}[0-9]{2}(?:[ -]?[A-Z0-9]){11,30}\b")
+# Country, check digits, then groups of four (printed with spaces, or run together).
+IBAN_CANDIDATE = re.compile(r"\b[A-Za-z]{2}[0-9]{2}(?:[ -]?[A-Za-z0-9]{4}){2,7}"
+                            r"(?:[ -]?[A-Za-z0-9]{1,3})?\b")
 CARD_CANDIDATE = re.compile(r"(?<![\d-])\d(?:[ .-]?\d){12,18}(?![\d])")
 PHONE_CONTEXT = re.compile(r"(?i)(phone|call|tel|mobile|cell|whatsapp|sms|text me|reach me|"
                            r"ring|fax|number|contact|landline|dial)\W{0,3}(\w+\W{1,3}){0,2}$")
@@ -107,7 +109,8 @@ DATE_LIKE = re.compile(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}$")
 
 def redact_text(text: str) -> str:
     """IBANs, card numbers and phone numbers in one message."""
-    text = IBAN_CANDIDATE.sub(lambda m: "[iban]" if iban.is_valid(m.group()) else m.group(), text)
+    text = IBAN_CANDIDATE.sub(
+        lambda m: "[iban]" if iban.is_valid(m.group().upper()) else m.group(), text)
     text = CARD_CANDIDATE.sub(_card, text)
     return _phones(text)
 
