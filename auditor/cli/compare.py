@@ -32,7 +32,8 @@ def _names(_: click.Context, __: click.Parameter, value: str | None) -> list[str
 @click.option("--unit-price", callback=_price, metavar="X",
               help="Price per unit for rule sets that have no price of their own.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
-              help="Write compare.md, compare.json and compare.csv (one row per conversation).")
+              help="Write report.html, compare.md, compare.json and compare.csv (one row per "
+                   "conversation).")
 @source_options
 def compare_command(exports: tuple[str, ...], rulesets: list[str], fmt: str,
                     period: Period | None, unit_price: Decimal | None, out: Path | None,
@@ -58,7 +59,7 @@ def compare_command(exports: tuple[str, ...], rulesets: list[str], fmt: str,
     for line in render(comparison):
         click.echo(line)
     if out is not None:
-        click.echo(f"\nWritten to {out}/ (compare.md, compare.json, compare.csv)")
+        click.echo(f"\nWritten to {out}/ (report.html, compare.md, compare.json, compare.csv)")
 
 
 def render(comparison: Comparison) -> list[str]:
