@@ -57,7 +57,7 @@ def _fields(report: Report, vendor: RuleSet, contract: RuleSet,
     return {
         "vendor": _ruleset(vendor), "contract": _ruleset(contract),
         "period": report.period, "currency": vendor.currency,
-        "invoice": {"source": provenance.billed.path if provenance.billed else report.billed.source,
+        "invoice": {"source": provenance.billed.path if provenance.billed else None,
                     "sha256": provenance.billed.sha256 if provenance.billed else None},
         "billed": {"items": report.billed.items, "amount": report.billed.amount},
         "disputed": {"items": report.disputed.items, "amount": report.disputed.amount,
