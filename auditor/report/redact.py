@@ -32,9 +32,11 @@ PLACEHOLDERS = ("[email]", "[url]", "[ip]", "[address]", "[account]", "[name]", 
 _LETTER = r"\p{L}\p{N}_"
 SQL_PATTERNS: tuple[tuple[str, str, str], ...] = (
     # mailto: and plain addresses, any case; then the obfuscated "ava [at] example [dot] com".
-    ("email", r"(?i)(mailto:)?[a-z0-9._%+'-]+@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}", "[email]"),
-    ("email", r"(?i)[a-z0-9._%+-]+\s*(\[at\]|\(at\)|\{at\}| at )\s*[a-z0-9-]+"
-              r"(\s*(\[dot\]|\(dot\)|\{dot\}| dot )\s*[a-z0-9-]+)+", "[email]"),
+    # Letters of any script: josé@correo.es, 山田@例え.jp.
+    ("email", r"(?i)(mailto:)?[\p{L}\p{N}._%+'-]+@[\p{L}\p{N}-]+(\.[\p{L}\p{N}-]+)*"
+              r"\.\p{L}{2,}", "[email]"),
+    ("email", r"(?i)[\p{L}\p{N}._%+-]+\s*(\[at\]|\(at\)|\{at\}| at )\s*[\p{L}\p{N}-]+"
+              r"(\s*(\[dot\]|\(dot\)|\{dot\}| dot )\s*[\p{L}\p{N}-]+)+", "[email]"),
     # A URL with a query string or fragment, or with a long token-like path segment.
     ("url", r"(?i)\b(https?://|www\.)[^\s<>\"]*[?#][^\s<>\"]*", "[url]"),
     ("url", r"(?i)\b(https?://|www\.)[^\s<>\"]*/[a-z0-9_-]*[0-9][a-z0-9_-]*[a-z][a-z0-9_-]*"
@@ -98,7 +100,8 @@ def redact_names(con: duckdb.DuckDBPyConnection, table: str, column: str,
 # Country, check digits, then groups of four (printed with spaces, or run together).
 IBAN_CANDIDATE = re.compile(r"\b[A-Za-z]{2}[0-9]{2}(?:[ -]?[A-Za-z0-9]{4}){2,7}"
                             r"(?:[ -]?[A-Za-z0-9]{1,3})?\b")
-CARD_CANDIDATE = re.compile(r"(?<![\d-])\d(?:[ .-]?\d){12,18}(?![\d])")
+# Digits with single spaces, dots, dashes (also en dashes and no-break spaces) between them.
+CARD_CANDIDATE = re.compile(r"(?<![\d-])\d(?:[ .\u00a0\u2009\u2013\u2011-]?\d){12,18}(?!\d)")
 PHONE_CONTEXT = re.compile(r"(?i)(phone|call|tel|mobile|cell|whatsapp|sms|text me|reach me|"
                            r"ring|fax|number|contact|landline|dial)\W{0,3}(\w+\W{1,3}){0,2}$")
 # Regions whose national formats are tried; international (+CC) numbers match in any.
@@ -120,14 +123,20 @@ def _card(match: re.Match[str]) -> str:
     return "[card]" if 13 <= len(digits) <= 19 and luhn.is_valid(digits) else match.group()
 
 
+# Typographic dashes and spaces read as plain ones (one character for one: same positions).
+PLAIN_PUNCTUATION = str.maketrans("\u2010\u2011\u2012\u2013\u2014\u2212\u00a0\u2007\u2009\u202f",
+                                  "------" + "    ")
+
+
 def _phones(text: str) -> str:
     if sum(c.isdigit() for c in text) < 6:
         return text
+    probe = text.translate(PLAIN_PUNCTUATION)
     spans: set[tuple[int, int]] = set()
     for region in PHONE_REGIONS:
-        for found in phonenumbers.PhoneNumberMatcher(text, region,
+        for found in phonenumbers.PhoneNumberMatcher(probe, region,
                                                      leniency=phonenumbers.Leniency.POSSIBLE):
-            if _is_phone(text, found, region):
+            if _is_phone(probe, found, region):
                 spans.add((found.start, found.end))
     for start, end in sorted(_merge(spans), reverse=True):
         text = text[:start] + "[phone]" + text[end:]
