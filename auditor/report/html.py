@@ -96,7 +96,8 @@ def findings_rows(con: duckdb.DuckDBPyConnection) -> list[dict[str, object]]:
     result = con.execute(f"""
         SELECT line, unit, conversation_id, strftime(billed_at, '%Y-%m-%d %H:%M') AS billed_at,
             CAST(amount AS DECIMAL(18, 2)) AS amount, status, reasons, reproduced, evidence,
-            regexp_replace(conversation_id, '[^A-Za-z0-9._-]', '_', 'g') AS file_name
+            regexp_replace(conversation_id, '[^A-Za-z0-9._-]', '_', 'g') AS file_name,
+            conversation_id IN (SELECT conversation_id FROM events) AS has_transcript
         FROM findings ORDER BY line, unit LIMIT {TABLE_ROWS}
     """)
     names = [d[0] for d in result.description]

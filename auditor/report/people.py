@@ -35,8 +35,10 @@ NAME_THEN_EMAIL = r'"name"\s*:\s*"([^"]+)"\s*,\s*"email"\s*:\s*"([^"]+)"'
 
 
 def known_people(con: duckdb.DuckDBPyConnection, files: list[InputFile]) -> None:
-    """Create `known_people(name, email)` from the input files."""
-    con.execute("CREATE OR REPLACE TEMP TABLE known_people (name VARCHAR, email VARCHAR)")
+    """Create `known_people(name, email, bot)` from the input files; `bot` marks names the
+    export gives a bot (type bot), which name no person."""
+    con.execute("CREATE OR REPLACE TEMP TABLE known_people (name VARCHAR, email VARCHAR, "
+                "bot BOOLEAN)")
     for file in files:
         if file.data_suffix in (".json", ".jsonl", ".ndjson"):
             _from_json(con, file)
@@ -55,14 +57,13 @@ def _from_json(con: duckdb.DuckDBPyConnection, file: InputFile) -> None:
                 SELECT unnest(regexp_extract_all(text, {sql_string(FLAT_OBJECT)})) AS o
                 FROM {source} WHERE contains(text, '"name"')
             )
-            SELECT o ->> '$.name', o ->> '$.email' FROM objects
+            SELECT o ->> '$.name', o ->> '$.email', lower(o ->> '$.type') = 'bot' FROM objects
             WHERE json_valid(o) AND o ->> '$.name' IS NOT NULL
-              AND coalesce(lower(o ->> '$.type'), '') <> 'bot'
-              AND (o ->> '$.email' IS NOT NULL OR lower(o ->> '$.type') IN ({types})
+              AND (o ->> '$.email' IS NOT NULL OR lower(o ->> '$.type') IN ({types}, 'bot')
                    OR lower(o ->> '$.role') IN ({types}))
             UNION ALL
             SELECT unnest(regexp_extract_all(text, {sql_string(NAME_THEN_EMAIL)}, 1)),
-                   unnest(regexp_extract_all(text, {sql_string(NAME_THEN_EMAIL)}, 2))
+                   unnest(regexp_extract_all(text, {sql_string(NAME_THEN_EMAIL)}, 2)), false
             FROM {source} WHERE contains(text, '"email"')
         """)
     except duckdb.Error:
@@ -79,7 +80,7 @@ def _from_csv(con: duckdb.DuckDBPyConnection, file: InputFile) -> None:
     if "name" not in columns:
         return
     email = f'"{columns["email"]}"' if "email" in columns else "NULL"
-    con.execute(f"""INSERT INTO known_people SELECT "{columns['name']}", {email}
+    con.execute(f"""INSERT INTO known_people SELECT "{columns['name']}", {email}, false
                     FROM read_csv({sql_string(str(file.path))}, all_varchar = true)
                     WHERE "{columns['name']}" IS NOT NULL""")
 
@@ -87,7 +88,8 @@ def _from_csv(con: duckdb.DuckDBPyConnection, file: InputFile) -> None:
 def name_words(con: duckdb.DuckDBPyConnection, texts: str, column: str) -> list[str]:
     """Known names (whole, and each name word) that occur in `texts.column`, set-based: the
     words of the texts joined to the words of the names."""
-    rows = con.execute("SELECT DISTINCT name FROM known_people WHERE name IS NOT NULL").fetchall()
+    rows = con.execute("SELECT name FROM known_people WHERE name IS NOT NULL GROUP BY name "
+                       "HAVING NOT bool_or(coalesce(bot, false))").fetchall()
     words = {w for (name,) in rows for w in _words(name)}
     wholes = {" ".join(name.split()) for (name,) in rows if len(_words(name)) > 1}
     if not words:
