@@ -154,3 +154,13 @@ def test_same_inputs_same_pack_bytes(tmp_path: Path) -> None:
     _audit(tmp_path)  # again, over the first run's pack
     assert pack.with_name("pack.zip").read_bytes() == zipped
     assert (tmp_path / "out" / "report.html").read_bytes() == page
+
+
+def test_an_evidence_folder_that_is_not_a_pack_is_left_alone(tmp_path: Path) -> None:
+    export, billed = _export(tmp_path)
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep me")
+    result = run_cli(["audit", str(export), "--billed", str(billed), "--evidence",
+                      str(tmp_path / "mine")])
+    assert result.exit_code == 2 and "is not an evidence pack" in result.stderr
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"

@@ -63,8 +63,11 @@ def _finish(report: Report, out: Path | None, evidence: EvidenceOptions | None =
                    f"(dispute letter, index, transcripts; {redacted})")
 
 
-def _evidence(pack: Path | None, no_redact: bool,
-              letter_template: Path | None) -> EvidenceOptions | None:
+def _evidence(pack: Path | None, no_redact: bool, letter_template: Path | None,
+              out: Path | None) -> EvidenceOptions | None:
+    if pack is not None and out is not None and pack.resolve() == out.resolve():
+        raise UsageError("--evidence must be another folder than --out",
+                         f"e.g. --evidence {out / 'evidence'}")
     if pack is None:
         if no_redact or letter_template:
             raise UsageError("--no-redact and --letter-template go with --evidence PACK")
@@ -160,7 +163,7 @@ def audit_command(exports: tuple[str, ...], fmt: str, billed_csv: str | None,
         auditor audit intercom_export.jsonl.gz --billed fin_invoice.csv \\
             --period 2026-10-01..2026-10-31 --out report/ --evidence report/evidence
     """
-    evidence = _evidence(evidence_pack, no_redact, letter_template)
+    evidence = _evidence(evidence_pack, no_redact, letter_template, out)
     request = AuditRequest(
         exports=list(exports), format=fmt, billed_csv=billed_csv,
         billed_from_labels=billed_from_labels, billed_count=billed_count, vendor=vendor,

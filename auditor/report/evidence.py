@@ -66,12 +66,7 @@ def write_evidence(con: duckdb.DuckDBPyConnection, report: Report, options: Evid
     """Write the pack folder and its zip. Needs the audit's tables (findings, events, facts,
     verdicts) on `con`."""
     pack = options.pack
-    try:
-        if pack.exists():
-            shutil.rmtree(pack) if pack.is_dir() else pack.unlink()
-        (pack / "conversations").mkdir(parents=True)
-    except OSError as exc:
-        raise UsageError(f"cannot write the evidence pack to {pack}: {exc.strerror}") from exc
+    _clear(pack)
     _select(con, options.redact, exports, display)
     grounds(con, vendor, contract)
     rulesets = {"vendor": _ruleset_fields(vendor), "contract": _ruleset_fields(contract)}
@@ -85,6 +80,24 @@ def write_evidence(con: duckdb.DuckDBPyConnection, report: Report, options: Evid
         "evidence_index.html.j2", lines=index, report=report, fields=fields), encoding="utf-8")
     (pack / "README.md").write_text(render("evidence_readme.md.j2", **fields), encoding="utf-8")
     zip_folder(pack, pack.with_name(pack.name + ".zip"))
+
+
+# A folder with these is a pack this tool wrote: safe to replace.
+PACK_MARKERS = ("index.csv", "dispute-letter.md")
+
+
+def _clear(pack: Path) -> None:
+    """Make room for the pack, replacing an earlier pack but never another folder's files."""
+    if pack.is_file() or (pack.is_dir() and any(pack.iterdir())
+                          and not all((pack / m).is_file() for m in PACK_MARKERS)):
+        raise UsageError(f"--evidence {pack} exists and is not an evidence pack",
+                         "name a new folder, or empty this one")
+    try:
+        if pack.exists():
+            shutil.rmtree(pack)
+        (pack / "conversations").mkdir(parents=True)
+    except OSError as exc:
+        raise UsageError(f"cannot write the evidence pack to {pack}: {exc.strerror}") from exc
 
 
 def _select(con: duckdb.DuckDBPyConnection, redacting: bool, exports: list[str],
