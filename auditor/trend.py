@@ -108,12 +108,19 @@ def _flags(previous: Month, month: Month, points: float) -> list[str]:
     return flags
 
 
+def label(month: Month) -> str:
+    """2026-10 for a period inside one calendar month, else the period (or the folder)."""
+    if month.period and month.period[:7] == month.period.split("..")[-1][:7]:
+        return month.period[:7]
+    return month.period or month.folder
+
+
 def table_rows(result: Trend) -> list[list[str]]:
     """Header and one row per month, for the terminal and trend.md."""
     rows = [["month", "billed units", "billed", "dispute rate", "reproduction gap",
              "price per confirmed", "flag"]]
     for m in result.months:
-        rows.append([m.period or m.folder, f"{m.billed_units:,}", usd(m.billed_amount),
+        rows.append([label(m), f"{m.billed_units:,}", usd(m.billed_amount),
                      f"{m.dispute_rate:.1f}%", f"{m.reproduction_gap:.1f}%",
                      usd(m.effective_price) if m.effective_price is not None else "-",
                      "; ".join(m.flags) or ""])
@@ -130,7 +137,7 @@ def render_markdown(result: Trend) -> str:
     lines += ["", "## Dispute rate by reason", "",
               "Disputed units carrying each reason per 100 billed; a line can carry several "
               "reasons, so these overlap.", "",
-              "| reason | " + " | ".join(m.period or m.folder for m in result.months) + " |",
+              "| reason | " + " | ".join(label(m) for m in result.months) + " |",
               "|---|" + "---:|" * len(result.months)]
     lines += [f"| `{code}` | " + " | ".join(
         f"{m.dispute_rate_by_reason.get(code, 0.0):.1f}%" for m in result.months) + " |"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from auditor.report import charts
 from auditor.report.templating import render
-from auditor.trend import Trend, table_rows
+from auditor.trend import Trend, label, table_rows
 
 
 def render_html(result: Trend) -> str:
-    labels = [m.period[:7] if m.period else m.folder for m in result.months]
+    labels = [label(m) for m in result.months]
     rates = charts.line_chart(
         "rates", "Dispute rate and reproduction gap by month",
         "Per month: disputed units per 100 billed (solid line) and billed units the vendor's "
