@@ -164,3 +164,19 @@ def test_an_evidence_folder_that_is_not_a_pack_is_left_alone(tmp_path: Path) -> 
                       str(tmp_path / "mine")])
     assert result.exit_code == 2 and "is not an evidence pack" in result.stderr
     assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
+
+
+def test_ids_that_are_emails_do_not_leak(tmp_path: Path) -> None:
+    from tests.conftest import write_events
+
+    events = write_events(tmp_path / "events.csv", [
+        ["t1", "2026-10-02T10:00:00Z", "customer", "ava.k@example.com", "message", "Refund?"],
+        ["t1", "2026-10-02T10:01:00Z", "ai_agent", "bot", "message", "Refunds take 5 days."],
+        ["t1", "2026-10-02T10:05:00Z", "human_agent", "maya@larkspur.example", "message", "Done."],
+    ])
+    billed = write_csv(tmp_path / "billed.csv", ["conversation_id"], [["t1"]])
+    result = run_cli(["audit", str(events), "--format", "canonical", "--billed", str(billed),
+                      "--evidence", str(tmp_path / "pack")])
+    assert result.exit_code == 1, result.output
+    texts = _texts(tmp_path / "pack")
+    assert not [n for n, t in texts.items() if "@example.com" in t or "maya@" in t]

@@ -150,6 +150,9 @@ def _select(con: duckdb.DuckDBPyConnection, redacting: bool, exports: list[str],
         people.known_people(con, expand_inputs(exports, display))
         redact.redact_table(con, "pack_events", "k", "body",
                             people.name_words(con, "pack_events", "body"))
+        # Some exports use an agent's email or phone as its id: the same checks, on the ids.
+        redact.redact_table(con, "pack_events", "k", "actor",
+                            people.name_words(con, "pack_events", "actor"))
     columns = [c for c, *_ in con.execute("DESCRIBE contract_facts").fetchall()]
     shown = ", ".join(f"CAST(p.pseudonym AS VARCHAR) AS {c}" if c == "customer_id" else
                       f"f.{c}" for c in columns)
