@@ -222,14 +222,17 @@ def _disagreements(con: duckdb.DuckDBPyConnection,
 
 def _write(con: duckdb.DuckDBPyConnection, comparison: Comparison, rulesets: list[RuleSet],
            out_dir: Path) -> None:
-    """compare.json, compare.md and compare.csv (one row per conversation, a column group per
-    rule set). Same inputs give byte-identical files."""
+    """compare.json, compare.md, report.html and compare.csv (one row per conversation, a
+    column group per rule set). Same inputs give byte-identical files."""
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UsageError(f"cannot create output directory {out_dir}: {exc.strerror}") from exc
     (out_dir / "compare.json").write_text(comparison_json(comparison), encoding="utf-8")
     (out_dir / "compare.md").write_text(render_markdown(comparison), encoding="utf-8")
+    from auditor.report.compare_html import render_compare_html  # matplotlib only when writing
+
+    (out_dir / "report.html").write_text(render_compare_html(comparison), encoding="utf-8")
     columns = ", ".join(
         f"any_value(counted) FILTER (r = {n}) AS {_column(r, 'counted')}, "
         f"any_value(units) FILTER (r = {n}) AS {_column(r, 'units')}, "

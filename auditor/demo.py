@@ -10,6 +10,8 @@ from auditor.reconcile import Period
 
 EXPORT = "intercom_2026-10.jsonl.gz"
 BILLED = "billed_2026-10.csv"
+# The months after October, for `auditor demo --trend` (sample_data/generate.py writes them).
+LATER_MONTHS = {"2026-11": "2026-11-01..2026-11-30", "2026-12": "2026-12-01..2026-12-31"}
 
 
 def sample_dir() -> Path:
@@ -22,11 +24,14 @@ def sample_dir() -> Path:
                      "reinstall with `pip install .` from the repository")
 
 
-def demo_request() -> AuditRequest:
+def demo_request(month: str = "2026-10") -> AuditRequest:
+    """The audit of a sample month: October 2026 (the demo), or one of LATER_MONTHS."""
     folder = sample_dir()
-    export, billed = folder / EXPORT, folder / BILLED
+    names = (f"intercom_{month}.jsonl.gz", f"billed_{month}.csv")
+    export, billed = folder / names[0], folder / names[1]
+    period = LATER_MONTHS.get(month, "2026-10-01..2026-10-31")
     return AuditRequest(
         exports=[str(export)], format="intercom", billed_csv=str(billed),
-        vendor="intercom-fin", contract="strict", period=Period.parse("2026-10-01..2026-10-31"),
-        display_names={export: f"sample_data/{EXPORT}", billed: f"sample_data/{BILLED}"},
+        vendor="intercom-fin", contract="strict", period=Period.parse(period),
+        display_names={export: f"sample_data/{names[0]}", billed: f"sample_data/{names[1]}"},
     )

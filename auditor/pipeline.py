@@ -22,6 +22,7 @@ from auditor.pricing.month_cost import month_cost
 from auditor.pricing.plans import resolve_plan
 from auditor.reconcile import Period, build_findings
 from auditor.report.build import build_report
+from auditor.report.evidence import EvidenceOptions, evidence_link, write_evidence
 from auditor.report.model import Report
 from auditor.report.write import QUARANTINE_QUERY, copy_table, write_outputs
 from auditor.schema import CONVERSATION_COLUMNS, EVENT_COLUMNS, column_names
@@ -85,8 +86,10 @@ class Stage:
 
 
 def audit(request: AuditRequest, out_dir: Path | None = None,
-          progress: Progress | None = None) -> Report:
-    """Run the audit; write report files into out_dir when given; return the report."""
+          progress: Progress | None = None,
+          evidence: EvidenceOptions | None = None) -> Report:
+    """Run the audit; write report files into out_dir and the evidence pack when given;
+    return the report."""
     stage = Stage(progress)
     con = engine.connect()
     try:
@@ -115,8 +118,12 @@ def audit(request: AuditRequest, out_dir: Path | None = None,
         if plan is not None:
             report = report.model_copy(update={"month_cost": month_cost(report, plan)})
         if out_dir is not None:
-            write_outputs(con, report, out_dir)
+            write_outputs(con, report, out_dir, evidence_link(out_dir, evidence))
             stage(f"report written to {out_dir}")
+        if evidence is not None:
+            write_evidence(con, report, evidence, vendor, contract, request.exports,
+                           request.display_names)
+            stage(f"evidence pack written to {evidence.pack}")
         return report
     finally:
         con.close()

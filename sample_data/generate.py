@@ -36,6 +36,38 @@ from _intercom_month import (  # noqa: E402
 
 DEFAULT_SEED = 20261031
 EXPORT_AT = NOV_1  # the export is pulled at midnight UTC after the month
+DEC_1, JAN_1 = NOV_1 + 30 * DAY, NOV_1 + 61 * DAY
+
+
+class Month(NamedTuple):
+    """One sample month: its name in file names, its bounds, and the story's mix."""
+
+    name: str
+    start: int  # first second of the month, UTC
+    end: int  # first second after it: the export is pulled then
+    first_id: int  # conversation ids count up from here
+    mix: dict[str, float]
+    seed_offset: int  # added to --seed, so every month has its own draws
+    scale: float = 1.0  # conversations, relative to --conversations (quieter or busier months)
+
+
+def drifted(changes: dict[str, float]) -> dict[str, float]:
+    """The October mix with some shares moved; ai_assumed takes up the difference."""
+    mix = {**MIX, **changes}
+    mix["ai_assumed"] += 1.0 - sum(mix.values())
+    return mix
+
+
+# October is the month the demo audits; November and December follow it so `auditor trend` has
+# three months to compare. In December the vendor's count drifts: more conversations a person
+# finished get Fin's closing check-in and are billed (the gotcha goes from 9% to 17%).
+MONTHS: tuple[Month, ...] = (
+    Month("2026-10", OCT_1, NOV_1, 215_470_000_000_000, dict(MIX), 0),
+    Month("2026-11", NOV_1, DEC_1, 215_740_000_000_000, drifted({"human_takeover_fin_close": 0.10}), 11,
+          0.96),
+    Month("2026-12", DEC_1, JAN_1, 216_010_000_000_000, drifted({"human_takeover_fin_close": 0.17}), 12,
+          1.08),
+)
 N_CUSTOMERS = 1_100
 HOUR_WEIGHTS = (3, 2, 2, 2, 2, 3, 4, 6, 8, 9, 10, 10, 10, 11, 12, 12, 12, 11, 10, 9, 8, 6, 5, 4)  # UTC
 JsonObject = dict[str, Any]
@@ -87,9 +119,9 @@ def test_contact(admin: month.Admin) -> Contact:
                    f"{admin.name} (test)", admin.email.replace("@", "+preview@"), None)
 
 
-def conversation_ids(rng: random.Random, n: int) -> list[str]:
+def conversation_ids(rng: random.Random, n: int, first: int = 215_470_000_000_000) -> list[str]:
     """Increasing 15-digit ids with gaps (Intercom's ids are global across workspaces)."""
-    value, ids = 215_470_000_000_000, []
+    value, ids = first, []
     for _ in range(n):
         value += rng.randint(1_000, 90_000)
         ids.append(str(value))
@@ -151,9 +183,9 @@ def largest_remainder(total: int, shares: dict[str, float]) -> dict[str, int]:
     return counts
 
 
-def scenario_counts(total: int) -> dict[str, int]:
+def scenario_counts(total: int, mix: dict[str, float] = MIX) -> dict[str, int]:
     """Conversations per scenario; repeat contacts come in pairs (first billed, second not)."""
-    shares = dict(MIX)
+    shares = dict(mix)
     shares["repeat_contact_first"] += shares.pop("repeat_contact_second")
     counts = largest_remainder(total, shares)
     pairs = counts["repeat_contact_first"] // 2
@@ -179,15 +211,15 @@ def pair(rng: random.Random) -> Unit:
     return Unit([first, second], [0, first.last_at(FIN) + gap])
 
 
-def window(unit: Unit) -> tuple[int, int]:
-    """Earliest and latest start so the unit's story fits (billed resolutions land in October)."""
+def window(unit: Unit, month: Month = MONTHS[0]) -> tuple[int, int]:
+    """Earliest and latest start so the unit's story fits (billed resolutions land in the month)."""
     scenario, span = unit.threads[0].scenario, unit.span()
-    if scenario == "prior_period":  # resolution recorded on 2026-09-29 or -30
-        resolved = unit.latest_resolution()
-        return SEP_29 - resolved + HOUR, SEP_29 + 2 * DAY - resolved - 600
+    if scenario == "prior_period":  # resolution recorded on the two days before the month
+        resolved, prior = unit.latest_resolution(), month.start - 2 * DAY
+        return prior - resolved + HOUR, prior + 2 * DAY - resolved - 600
     if scenario == "ai_pending":  # Fin answered less than 24 h before the export
-        return EXPORT_AT - 22 * HOUR, EXPORT_AT - span - 600
-    return OCT_1, EXPORT_AT - max(span, unit.latest_resolution()) - 600
+        return month.end - 22 * HOUR, month.end - span - 600
+    return month.start, month.end - max(span, unit.latest_resolution()) - 600
 
 
 def sample_time(rng: random.Random, lo: int, hi: int) -> int:
@@ -201,9 +233,9 @@ def sample_time(rng: random.Random, lo: int, hi: int) -> int:
             return t
 
 
-def place(rng: random.Random, units: list[Unit]) -> None:
+def place(rng: random.Random, units: list[Unit], month: Month = MONTHS[0]) -> None:
     for unit in units:
-        unit.start = sample_time(rng, *window(unit))
+        unit.start = sample_time(rng, *window(unit, month))
         for offset, thread in zip(unit.offsets, unit.threads):
             thread.start = unit.start + offset
 
@@ -238,15 +270,15 @@ def pick_customer(rng: random.Random, start: int, unused: list[Contact], used: l
     return contact
 
 
-def plan_month(rng: random.Random, total: int) -> list[Conversation]:
-    units = make_units(rng, scenario_counts(total))
-    place(rng, units)
+def plan_month(rng: random.Random, total: int, when: Month = MONTHS[0]) -> list[Conversation]:
+    units = make_units(rng, scenario_counts(total, when.mix))
+    place(rng, units, when)
     billed = sum(t.label in BILLABLE_LABELS for u in units for t in u.threads)
     prior = [Unit([month.build("prior_period", rng)]) for _ in range(round(NOISE["prior_period"] * billed))]
-    place(rng, prior)
+    place(rng, prior, when)
     contacts = assign_contacts(rng, units + prior)
     threads = sorted((t for u in units + prior for t in u.threads), key=lambda t: (t.start, t.scenario))
-    ids = conversation_ids(rng, len(threads))
+    ids = conversation_ids(rng, len(threads), when.first_id)
     versions = rng.choices(list(VERSIONS), list(VERSIONS.values()), k=len(threads))
     return [Conversation(i, t, contacts[id(t)], v) for i, t, v in zip(ids, threads, versions)]
 
@@ -467,17 +499,19 @@ def minute(ts: int) -> int:
     return ts - ts % 60
 
 
-def invoice(rng: random.Random, conversations: list[Conversation]) -> tuple[list[Line], Counter[str]]:
+def invoice(rng: random.Random, conversations: list[Conversation],
+            when: Month = MONTHS[0]) -> tuple[list[Line], Counter[str]]:
     """Intercom's bill: a line per labelled resolution, plus duplicates and unknown ids."""
     lines = [(c.id, minute(c.billed_at)) for c in conversations if c.billed_at is not None]
-    october = [line for line in lines if line[1] >= OCT_1]
+    october = [line for line in lines if line[1] >= when.start]  # the month's own lines
     noise: Counter[str] = Counter(prior_period=len(lines) - len(october))
     for conv_id, at in rng.sample(october, round(NOISE["duplicate"] * len(october))):
-        lines.append((conv_id, minute(min(at + rng.randint(2 * HOUR, 4 * DAY), NOV_1 - 60))))
+        lines.append((conv_id, minute(min(at + rng.randint(2 * HOUR, 4 * DAY), when.end - 60))))
         noise["duplicate"] += 1
     known = {c.id for c in conversations}
     for _ in range(round(NOISE["unknown_id"] * len(october))):
-        lines.append((unknown_id(rng, conversations, known), minute(rng.randint(OCT_1, NOV_1 - 60))))
+        lines.append((unknown_id(rng, conversations, known),
+                      minute(rng.randint(when.start, when.end - 60))))
         noise["unknown_id"] += 1
     return sorted(lines, key=lambda line: (line[1], line[0])), noise
 
@@ -512,15 +546,15 @@ def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
         writer.writerows(rows)
 
 
-def write_month(out: Path, seed: int, total: int) -> None:
-    rng = random.Random(seed)
-    conversations = plan_month(rng, total)
-    lines, noise = invoice(rng, conversations)
-    write_export(out / "intercom_2026-10.jsonl.gz", conversations)
-    write_csv(out / "billed_2026-10.csv", ["conversation_id", "billed_at", "amount"],
+def write_month(out: Path, seed: int, total: int, when: Month = MONTHS[0]) -> None:
+    rng = random.Random(seed + when.seed_offset)
+    conversations = plan_month(rng, round(total * when.scale), when)
+    lines, noise = invoice(rng, conversations, when)
+    write_export(out / f"intercom_{when.name}.jsonl.gz", conversations)
+    write_csv(out / f"billed_{when.name}.csv", ["conversation_id", "billed_at", "amount"],
               [[c, iso(at), "0.99"] for c, at in lines])
     billed = {c for c, _ in lines}
-    write_csv(out / "scenarios_2026-10.csv", ["conversation_id", "scenario", "billed"],
+    write_csv(out / f"scenarios_{when.name}.csv", ["conversation_id", "scenario", "billed"],
               [[c.id, c.thread.scenario, str(c.id in billed).lower()]
                for c in sorted(conversations, key=lambda c: c.id)])
     print(summary(conversations, lines, noise, billed))
@@ -574,7 +608,9 @@ def main(argv: list[str] | None = None) -> int:
 
         print(canonical.write_month(args.out, args.seed, args.canonical, args.chunk_size))
     else:
-        write_month(args.out, args.seed, args.conversations)
+        for when in MONTHS:  # October first: its files are the ones the demo and tests read
+            print(f"{when.name}:")
+            write_month(args.out, args.seed, args.conversations, when)
         import _zendesk_month as zendesk  # the Zendesk month: same company, both export shapes
 
         print(zendesk.write_month(args.out / "zendesk_2026-10", args.seed))

@@ -112,3 +112,9 @@ def test_bad_rulesets_option(tmp_path: Path, rulesets: str, message: str) -> Non
     events = write_events(tmp_path / "events.csv", EVENTS)
     result = run_cli(["compare", str(events), "--format", "canonical", "--rulesets", rulesets])
     assert result.exit_code == 2 and message in result.output
+
+
+def test_report_html_draws_one_bar_per_rule_set(compared: tuple[Path, str]) -> None:
+    page = (compared[0] / "report.html").read_text()
+    assert page.count('id="rulesets-bar-') == len(RULESETS.split(","))
+    assert "where they disagree" in page.lower()

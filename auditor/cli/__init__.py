@@ -73,5 +73,6 @@ def main() -> None:
     from auditor.cli import compare as _compare  # noqa: F401
     from auditor.cli import price as _price  # noqa: F401
     from auditor.cli import rules as _rules  # noqa: F401
+    from auditor.cli import trend as _trend  # noqa: F401
 
     cli(prog_name="auditor")

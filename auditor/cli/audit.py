@@ -15,6 +15,7 @@ from auditor.cli.options import json_option, param_option, source_options
 from auditor.cli.render import echo_summary
 from auditor.errors import ExitCode, UsageError
 from auditor.pipeline import AuditRequest, audit, ingest_only
+from auditor.report.evidence import EvidenceOptions
 from auditor.reconcile import Period
 from auditor.report.markdown import ai_agents_sentence
 from auditor.report.model import Report
@@ -70,25 +71,45 @@ def _price(_: click.Context, __: click.Parameter, value: str | None) -> Decimal 
     return price
 
 
-def _finish(report: Report, out: Path | None) -> None:
+def _finish(report: Report, out: Path | None, evidence: EvidenceOptions | None = None) -> None:
     echo_summary(report)
     if out is not None:
         click.echo(_written(out))
+    if evidence is not None:
+        redacted = "personal data redacted" if evidence.redact else "NOT redacted"
+        click.echo(f"Evidence pack written to {evidence.pack}/ and {evidence.pack}.zip "
+                   f"(dispute letter, index, transcripts; {redacted})")
 
 
-def _finish_json(report: Report, out: Path | None) -> None:
+def _finish_json(report: Report, out: Path | None, evidence: EvidenceOptions | None) -> None:
     """--json: report.json's content alone on stdout; warnings, notes and where the files went
     on stderr, so `auditor audit ... --json > summary.json` keeps them visible."""
     for line in [f"Warning: {w}" for w in report.warnings] + [f"Note: {n}" for n in report.notes]:
         click.echo(line, err=True)
     if out is not None:
         click.echo(_written(out).lstrip("\n"), err=True)
+    if evidence is not None:
+        click.echo(f"Evidence pack written to {evidence.pack}/ and {evidence.pack}.zip", err=True)
     click.echo(report_json(report), nl=False)
 
 
 def _written(out: Path) -> str:
-    return (f"\nReport written to {out}/ (report.md, report.json, findings.csv, "
+    return (f"\nReport written to {out}/ (report.html, report.md, report.json, findings.csv, "
             "findings.parquet, quarantine.csv)")
+
+
+def _evidence(pack: Path | None, no_redact: bool, letter_template: Path | None,
+              out: Path | None) -> EvidenceOptions | None:
+    if pack is not None and out is not None and pack.resolve() == out.resolve():
+        raise UsageError("--evidence must be another folder than --out",
+                         f"e.g. --evidence {out / 'evidence'}")
+    if pack is None:
+        if no_redact or letter_template:
+            raise UsageError("--no-redact and --letter-template go with --evidence PACK")
+        return None
+    if letter_template is not None and not letter_template.is_file():
+        raise UsageError(f"--letter-template {letter_template}: no such file")
+    return EvidenceOptions(pack=pack, redact=not no_redact, letter_template=letter_template)
 
 
 @cli.command(epilog=EXIT_CODES_HELP)
@@ -128,7 +149,16 @@ def _written(out: Path) -> str:
               help="Pricing plan (see auditor price): adds what this month cost per "
                    "contract-confirmed item, next to the plan's list price.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
-              help="Write report.md, report.json, findings.csv/.parquet, quarantine.csv here.")
+              help="Write report.html, report.md, report.json, findings.csv/.parquet and "
+                   "quarantine.csv here.")
+@click.option("--evidence", "evidence_pack", type=click.Path(file_okay=False, path_type=Path),
+              metavar="PACK", help="Write the evidence pack for the disputed lines: folder PACK "
+                                   "and PACK.zip (transcripts, index, dispute letter, README).")
+@click.option("--no-redact", is_flag=True,
+              help="Keep personal data in the evidence pack's transcripts (redacted by default).")
+@click.option("--letter-template", type=click.Path(dir_okay=False, path_type=Path),
+              metavar="FILE", help="Your own Jinja2 template for the dispute letter (.md or "
+                                   ".html); fields in docs/reports.md.")
 @click.option("--as-of", callback=_as_of, metavar="TIMESTAMP",
               help="When the export was taken, if later than its last event (e.g. "
                    "2026-11-01T00:00:00Z): the end of observation for waits and windows.")
@@ -141,7 +171,8 @@ def audit_command(exports: tuple[str, ...], fmt: str, billed_csv: str | None,
                   contract: str, period: Period | None, unit_price: Decimal | None,
                   id_column: str | None, billed_at_column: str | None,
                   amount_column: str | None, units_column: str | None, date_format: str | None,
-                  plan: str | None, out: Path | None, as_of: datetime | None,
+                  plan: str | None, out: Path | None, evidence_pack: Path | None,
+                  no_redact: bool, letter_template: Path | None, as_of: datetime | None,
                   params: dict[str, str], vendor_params: dict[str, str], as_json: bool,
                   sources: SourceOptions) -> None:
     """Audit a vendor's bill against your conversation export.
@@ -180,10 +211,13 @@ def audit_command(exports: tuple[str, ...], fmt: str, billed_csv: str | None,
         auditor audit intercom_export.jsonl.gz --billed fin_invoice.csv \\
             --as-of 2026-11-01T00:00:00Z --plan intercom-fin
         auditor audit intercom_export.jsonl.gz --billed fin_invoice.csv \\
+            --period 2026-10-01..2026-10-31 --out report/ --evidence report/evidence
+        auditor audit intercom_export.jsonl.gz --billed fin_invoice.csv \\
             --param repeat_contact_hours=168 --vendor-param negative_rating_max=3
         auditor audit intercom_export.jsonl.gz --billed fin_invoice.csv \\
             --out report/ --json > summary.json
     """
+    evidence = _evidence(evidence_pack, no_redact, letter_template, out)
     request = AuditRequest(
         exports=list(exports), format=fmt, billed_csv=billed_csv,
         billed_from_labels=billed_from_labels, billed_count=billed_count, vendor=vendor,
@@ -191,11 +225,12 @@ def audit_command(exports: tuple[str, ...], fmt: str, billed_csv: str | None,
         billed_at_column=billed_at_column, amount_column=amount_column,
         units_column=units_column, date_format=date_format, plan=plan, sources=sources,
         as_of=as_of, contract_params=params, vendor_params=vendor_params)
-    report = audit(request, out, progress=_progress(list(exports)))  # type: ignore[arg-type]
+    report = audit(request, out, progress=_progress(list(exports)),  # type: ignore[arg-type]
+                   evidence=evidence)
     if as_json:
-        _finish_json(report, out)
+        _finish_json(report, out, evidence)
     else:
-        _finish(report, out)
+        _finish(report, out, evidence)
     sys.exit(ExitCode.DISPUTES_FOUND if report.has_disputes else ExitCode.OK)
 
 
@@ -233,16 +268,36 @@ def ingest(exports: tuple[str, ...], fmt: str, out: Path, sources: SourceOptions
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               default=Path("auditor-demo-report"), show_default=True,
               help="Where to write the demo report.")
-def demo(out: Path) -> None:
+@click.option("--trend", "with_trend", is_flag=True,
+              help="Also audit November and December into OUT/2026-11 and OUT/2026-12 and "
+                   "compare the three months in OUT/trend/ (auditor trend).")
+def demo(out: Path, with_trend: bool) -> None:
     """Audit the bundled sample month: Intercom Fin, October 2026, a 6-agent team.
+
+    Writes the report (report.html to open in a browser) and the evidence pack in
+    OUT/evidence/ (and OUT/evidence.zip).
 
     \b
     Example:
         auditor demo
         auditor demo --out /tmp/demo-report
+        auditor demo --trend
     """
-    from auditor.demo import demo_request
+    from auditor.demo import LATER_MONTHS, demo_request
 
-    report = audit(demo_request(), out)
-    _finish(report, out)
+    evidence = EvidenceOptions(pack=out / "evidence")
+    report = audit(demo_request(), out, evidence=evidence)
+    _finish(report, out, evidence)
+    if with_trend:
+        from auditor.cli.trend import render
+        from auditor.trend import trend, write_outputs
+
+        for month in LATER_MONTHS:
+            audit(demo_request(month), out / month)
+        result = trend([out, *(out / m for m in LATER_MONTHS)])
+        write_outputs(result, out / "trend")
+        click.echo("\nMonth over month (auditor trend):")
+        for line in render(result):
+            click.echo(line)
+        click.echo(f"Written to {out}/trend/ (trend.md, trend.json, trend.html)")
     click.echo("The demo exits 0; `auditor audit` exits 1 when it finds disputes.")

@@ -45,7 +45,8 @@ def _sweep(_: click.Context, __: click.Parameter,
 @click.option("--unit-price", callback=_price, metavar="X",
               help="Price per unit for rule sets that have no price of their own.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
-              help="Write compare.md, compare.json and compare.csv (one row per conversation).")
+              help="Write report.html, compare.md, compare.json and compare.csv (one row per "
+                   "conversation).")
 @click.option("--as-of", callback=_as_of, metavar="TIMESTAMP",
               help="When the export was taken, if later than its last event: the end of "
                    "observation for waits and windows.")
@@ -84,7 +85,7 @@ def compare_command(exports: tuple[str, ...], rulesets: list[str], fmt: str,
                              sources=sources, unit_price=unit_price, as_of=as_of,
                              params=params, sweep=sweep)
     comparison = compare(request, out)
-    written = f"Written to {out}/ (compare.md, compare.json, compare.csv)"
+    written = f"Written to {out}/ (report.html, compare.md, compare.json, compare.csv)"
     if as_json:  # compare.json's content alone on stdout
         if out is not None:
             click.echo(written, err=True)

@@ -23,8 +23,10 @@ QUARANTINE_QUERY = (f"SELECT {', '.join(column_names(QUARANTINE_COLUMNS))} FROM 
                     f"ORDER BY {QUARANTINE_SORT_KEY}")
 
 
-def write_outputs(con: duckdb.DuckDBPyConnection, report: Report, out_dir: Path) -> None:
-    """report.json, report.md, findings.csv, findings.parquet and quarantine.csv in out_dir."""
+def write_outputs(con: duckdb.DuckDBPyConnection, report: Report, out_dir: Path,
+                  evidence_href: str | None = None) -> None:
+    """report.json, report.md, report.html, findings.csv, findings.parquet and quarantine.csv
+    in out_dir; report.html links disputed lines to the evidence pack at evidence_href."""
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -35,6 +37,10 @@ def write_outputs(con: duckdb.DuckDBPyConnection, report: Report, out_dir: Path)
     copy_table(con, findings, out_dir / "findings.parquet")
     copy_table(con, QUARANTINE_QUERY, out_dir / "quarantine.csv")
     (out_dir / "report.md").write_text(render_markdown(con, report), encoding="utf-8")
+    from auditor.report.html import render_html  # matplotlib loads only when a page is written
+
+    (out_dir / "report.html").write_text(render_html(con, report, evidence_href),
+                                         encoding="utf-8")
 
 
 def report_json(report: Report) -> str:
