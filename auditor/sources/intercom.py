@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import duckdb
 
-from auditor.engine import sql_string
+from auditor.engine import first_row, scalar, sql_string
 from auditor.errors import InputError
+from auditor.sources import intercom_checks as checks
 from auditor.sources import intercom_sql as sql
 from auditor.sources import json_files as files_json
 from auditor.sources.files import InputFile, mapping_error
@@ -193,7 +194,8 @@ def load(con: duckdb.DuckDBPyConnection, files: list[InputFile], *,
     """Read every file once into ic_raw, then map all of them together (Airbyte parts may sit
     in another file than their conversation)."""
     try:
-        for statement in [*sql.macros(mapping_cases()), sql.raw_table_ddl(), sql.FILES_DDL]:
+        for statement in [*sql.macros(mapping_cases()), *checks.MACROS, sql.raw_table_ddl(),
+                          sql.FILES_DDL, checks.REJECTS_DDL]:
             con.execute(statement)
         for file_no, file in enumerate(files):
             _read_file(con, file_no, file)
@@ -230,14 +232,33 @@ def _is_intercom(record: dict) -> bool:
 
 
 def _read_file(con: duckdb.DuckDBPyConnection, file_no: int, file: InputFile) -> None:
+    """One typed read of the whole file; only when that fails, the file record by record."""
     json_format, unit = files_json.json_format(file)
     base = con.execute("SELECT count(*) FROM ic_raw").fetchone()[0]  # type: ignore[index]
     try:
         con.execute(sql.read_raw(file_no, str(file.path), json_format))
     except duckdb.Error as exc:
-        raise _read_error(con, file, json_format, exc) from exc
-    # Rows keep file order, so rowid - base + 1 is the record's line (or index) in its file.
+        read_by_record(con, file_no, file, json_format, unit, exc)
+    # Rows of the typed read keep file order, so rowid - base + 1 is the record's line (or index)
+    # in its file; rows read record by record carry their own (rec_ord, label).
     con.execute("INSERT INTO ic_files VALUES (?, ?, ?, ?)", [file_no, file.display, unit, base])
+
+
+def read_by_record(con: duckdb.DuckDBPyConnection, file_no: int, file: InputFile,
+                   json_format: str, unit: str, failure: duckdb.Error) -> None:
+    """The typed read failed on some record: read the file again record by record. Records that
+    are not valid JSON, or not of the documented shape, go to quarantine; the rest are read.
+    A file with no usable record is the file's problem: its first one, as an input error."""
+    if not isinstance(failure, duckdb.IOException):
+        try:
+            for statement in checks.by_record(file_no, str(file.path), file.display,
+                                              json_format, unit):
+                con.execute(statement)
+            if scalar(con, "SELECT count(*) FROM ic_raw WHERE file_no = ?", [file_no]):
+                return
+        except duckdb.Error:
+            pass  # cannot be read record by record either (an invalid document): report why
+    raise _read_error(con, file, json_format, failure) from failure
 
 
 def _read_error(con: duckdb.DuckDBPyConnection, file: InputFile, json_format: str,
@@ -256,44 +277,21 @@ def _read_error(con: duckdb.DuckDBPyConnection, file: InputFile, json_format: st
 
 def _shape_problem(con: duckdb.DuckDBPyConnection, file: InputFile,
                    json_format: str) -> tuple[str | None, str | None]:
-    """(record, field) of the first value whose JSON type is not the documented one."""
+    """(record, field) of the first value whose JSON type is not the documented one: DuckDB's
+    own error names neither reliably for nested fields."""
     unit = "line" if file.data_suffix != ".json" else "record"
+    query = f"""
+        SELECT n, problem.field FROM (
+            SELECT n, {checks.shape_problem(sql.RAW, 'json', 'types')} AS problem
+            FROM (SELECT *, {checks.shape_types(sql.RAW, 'json')} AS types
+                  FROM (SELECT row_number() OVER () AS n, json FROM read_json_objects(
+                        {sql_string(str(file.path))}, format = '{json_format}'))))
+        WHERE problem IS NOT NULL ORDER BY n LIMIT 1"""
     try:
-        row = con.execute(_shape_problem_sql(str(file.path), json_format)).fetchone()
+        row = first_row(con, query)
     except duckdb.Error:
         return None, None
     return (f"{unit} {row[0]}", row[1] or None) if row else (None, None)
-
-
-def _shape_checks(shape: object, path: str, name: str) -> list[tuple[str, str]]:
-    """(field name, SQL that is true when the record has something else there), top down."""
-    checks: list[tuple[str, str]] = []
-    if isinstance(shape, dict):
-        for key, sub in shape.items():
-            checks += _shape_checks(sub, f"{path}.{key}", f"{name}.{key}" if name else key)
-    elif isinstance(shape, list):
-        checks += _shape_checks(shape[0], f"{path}[*]", f"{name}[]")
-    if isinstance(shape, str) or not name:
-        return checks
-    kind = "OBJECT" if isinstance(shape, dict) else "ARRAY"
-    types = f"json_type(json, {sql_string(path)})"
-    wrong = (f"len(list_filter({types}, lambda t: t NOT IN ('{kind}', 'NULL'))) > 0"
-             if "[*]" in path else f"coalesce({types} NOT IN ('{kind}', 'NULL'), false)")
-    return [(name, wrong), *checks]
-
-
-def _shape_problem_sql(path: str, json_format: str) -> str:
-    """The first record (1-based, as ic_raw numbers them) whose JSON types differ from RAW, and
-    the field: DuckDB's own error names neither reliably for nested fields."""
-    whens = " ".join(f"WHEN {wrong} THEN {sql_string(name)}"
-                     for name, wrong in _shape_checks(sql.RAW, "$", ""))
-    return f"""
-SELECT n, field FROM (
-    SELECT n, CASE WHEN json_type(json) <> 'OBJECT' THEN '' {whens} END AS field
-    FROM (SELECT row_number() OVER () AS n, json
-          FROM read_json_objects({sql_string(path)}, format = '{json_format}'))
-) WHERE field IS NOT NULL ORDER BY n LIMIT 1
-"""
 
 
 def _check_intercom(con: duckdb.DuckDBPyConnection) -> None:
@@ -308,9 +306,10 @@ def _check_intercom(con: duckdb.DuckDBPyConnection) -> None:
 
 def _map_records(con: duckdb.DuckDBPyConnection, files: list[InputFile]) -> dict[str, int]:
     customers = customer_types()
-    statements = [sql.DERIVED, sql.RECORDS_VIEW, sql.conversations_insert(customers),
-                  sql.SOURCE_EVENTS, sql.PARTS_DDL, sql.INLINE_PARTS, sql.AIRBYTE_PARTS,
-                  sql.PART_EVENTS, sql.ratings_insert(customers), sql.QUARANTINE]
+    statements = [sql.derived(*checks.airbyte_checks()), sql.RECORDS_VIEW,
+                  sql.conversations_insert(customers), sql.SOURCE_EVENTS, sql.PARTS_DDL,
+                  sql.INLINE_PARTS, sql.AIRBYTE_PARTS, sql.PART_EVENTS, checks.PART_ID_REJECTS,
+                  sql.ratings_insert(customers), sql.QUARANTINE, checks.INCOMPLETE]
     try:
         for statement in statements:
             con.execute(statement)

@@ -112,3 +112,19 @@ def numbered_lines(path: str) -> str:
               f"delim = {sql_string(chr(31))}, quote = '', escape = '', header = false, "
               f"auto_detect = false, max_line_size = {1 << 30})")
     return f"(SELECT row_number() OVER () AS n, line FROM {reader})"
+
+
+def numbered_json_texts(path: str, json_format: str) -> str:
+    """A JSON file's records as text, to read it record by record: (line, record, text).
+
+    JSONL: every non-blank line, with its physical line and its number among records; a line
+    that is not valid JSON is a row too. A document (array, pretty-printed): its records, with
+    no line; an invalid document fails as a whole.
+    """
+    if json_format == "newline_delimited":
+        return (f"(SELECT n AS line, row_number() OVER (ORDER BY n) AS record, line AS text "
+                f"FROM {numbered_lines(path)} WHERE trim(coalesce(line, '')) <> '')")
+    limit = f", maximum_object_size = {256 << 20}" if json_format == "unstructured" else ""
+    return (f"(SELECT NULL::BIGINT AS line, row_number() OVER () AS record, "
+            f"CAST(json AS VARCHAR) AS text FROM read_json_objects({sql_string(path)}, "
+            f"format = '{json_format}'{limit}))")
