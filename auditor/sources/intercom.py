@@ -6,8 +6,10 @@ Airbyte source-intercom records (`{"stream", "data"}`), whose `conversation_part
 joined to its conversations by `conversation_id`.
 
 What becomes what is the table MAPPING below; docs/intercom-mapping.md carries the same table
-(a test keeps them equal) and the quarantine rules. Python only reads file heads (to pick
-DuckDB's JSON format) and builds SQL; DuckDB reads each file once and does all the mapping.
+(a test keeps them equal), the quarantine rules and when a conversation is incomplete. Python
+only reads file heads (to pick DuckDB's JSON format) and builds SQL; DuckDB reads each file once
+and does all the mapping. A file that typed read cannot take is read again record by record
+(intercom_checks), so that one bad record is quarantined instead of stopping the run.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import duckdb
 from auditor.engine import first_row, scalar, sql_string
 from auditor.errors import InputError
 from auditor.sources import intercom_checks as checks
+from auditor.sources import intercom_events_sql as events
 from auditor.sources import intercom_sql as sql
 from auditor.sources import json_files as files_json
 from auditor.sources.files import InputFile, mapping_error
@@ -248,50 +251,38 @@ def read_by_record(con: duckdb.DuckDBPyConnection, file_no: int, file: InputFile
                    json_format: str, unit: str, failure: duckdb.Error) -> None:
     """The typed read failed on some record: read the file again record by record. Records that
     are not valid JSON, or not of the documented shape, go to quarantine; the rest are read.
-    A file with no usable record is the file's problem: its first one, as an input error."""
-    if not isinstance(failure, duckdb.IOException):
-        try:
-            for statement in checks.by_record(file_no, str(file.path), file.display,
-                                              json_format, unit):
-                con.execute(statement)
-            if scalar(con, "SELECT count(*) FROM ic_raw WHERE file_no = ?", [file_no]):
-                return
-        except duckdb.Error:
-            pass  # cannot be read record by record either (an invalid document): report why
-    raise _read_error(con, file, json_format, failure) from failure
+    A file none of whose records is usable is the file's problem: an input error."""
+    if isinstance(failure, duckdb.IOException):  # not the records: the file cannot be read
+        raise _read_error(con, file, json_format, failure) from failure
+    try:
+        for statement in checks.by_record(file_no, str(file.path), file.display, json_format,
+                                          unit):
+            con.execute(statement)
+    except duckdb.Error:  # not even record by record: an invalid document
+        raise _read_error(con, file, json_format, failure) from failure
+    if not scalar(con, "SELECT count(*) FROM ic_raw WHERE file_no = ?", [file_no]):
+        raise _unusable(con, file_no, file, json_format, failure) from failure
+
+
+def _unusable(con: duckdb.DuckDBPyConnection, file_no: int, file: InputFile, json_format: str,
+              failure: duckdb.Error) -> InputError:
+    """The first problem of a file in which no record is usable, as one line."""
+    label, field, reason = first_row(con, "SELECT label, field, reason FROM ic_rejects "
+                                          "WHERE file_no = ? ORDER BY rec_ord LIMIT 1", [file_no])
+    if reason == checks.INVALID_JSON:  # DuckDB's parser says what is wrong with it
+        message = str(failure).strip().splitlines()[0]
+        return (malformed_json_error(con, file, json_format, message)
+                or InputError(file.display, reason, record=label))
+    return InputError(file.display, f"{reason}; no record in this file is usable", record=label,
+                      field=field, hint="the field does not have the type Intercom's API documents")
 
 
 def _read_error(con: duckdb.DuckDBPyConnection, file: InputFile, json_format: str,
                 exc: duckdb.Error) -> InputError:
     """DuckDB's reader error as one line naming the file, the line or record, and the problem."""
     message = str(exc).strip().splitlines()[0]
-    if malformed := malformed_json_error(con, file, json_format, message):
-        return malformed
-    if shape := re.search(r"JSON transform error.*?: (.*)$", message):
-        number, field = _shape_problem(con, file, json_format)
-        return InputError(file.display, f"unexpected JSON shape ({shape.group(1)})",
-                          record=number, field=field,
-                          hint="the field does not have the type Intercom's API documents")
-    return other_read_error(file, exc, "Intercom JSON")
-
-
-def _shape_problem(con: duckdb.DuckDBPyConnection, file: InputFile,
-                   json_format: str) -> tuple[str | None, str | None]:
-    """(record, field) of the first value whose JSON type is not the documented one: DuckDB's
-    own error names neither reliably for nested fields."""
-    unit = "line" if file.data_suffix != ".json" else "record"
-    query = f"""
-        SELECT n, problem.field FROM (
-            SELECT n, {checks.shape_problem(sql.RAW, 'json', 'types')} AS problem
-            FROM (SELECT *, {checks.shape_types(sql.RAW, 'json')} AS types
-                  FROM (SELECT row_number() OVER () AS n, json FROM read_json_objects(
-                        {sql_string(str(file.path))}, format = '{json_format}'))))
-        WHERE problem IS NOT NULL ORDER BY n LIMIT 1"""
-    try:
-        row = first_row(con, query)
-    except duckdb.Error:
-        return None, None
-    return (f"{unit} {row[0]}", row[1] or None) if row else (None, None)
+    return (malformed_json_error(con, file, json_format, message)
+            or other_read_error(file, exc, "Intercom JSON"))
 
 
 def _check_intercom(con: duckdb.DuckDBPyConnection) -> None:
@@ -307,9 +298,10 @@ def _check_intercom(con: duckdb.DuckDBPyConnection) -> None:
 def _map_records(con: duckdb.DuckDBPyConnection, files: list[InputFile]) -> dict[str, int]:
     customers = customer_types()
     statements = [sql.derived(*checks.airbyte_checks()), sql.RECORDS_VIEW,
-                  sql.conversations_insert(customers), sql.SOURCE_EVENTS, sql.PARTS_DDL,
-                  sql.INLINE_PARTS, sql.AIRBYTE_PARTS, sql.PART_EVENTS, checks.PART_ID_REJECTS,
-                  sql.ratings_insert(customers), sql.QUARANTINE, checks.INCOMPLETE]
+                  events.conversations_insert(customers), events.SOURCE_EVENTS,
+                  events.PARTS_DDL, events.INLINE_PARTS, events.AIRBYTE_PARTS,
+                  events.PART_EVENTS, checks.PART_ID_REJECTS, events.ratings_insert(customers),
+                  sql.QUARANTINE, checks.INCOMPLETE]
     try:
         for statement in statements:
             con.execute(statement)

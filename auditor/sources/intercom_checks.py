@@ -20,6 +20,7 @@ from auditor.sources.intercom_sql import (
 from auditor.sources.json_files import numbered_json_texts
 
 JSON_SCALAR_IDS = ("VARCHAR", "BIGINT", "UBIGINT", "DOUBLE")
+INVALID_JSON = "invalid JSON"
 # A top-level record: a page's conversations are checked one by one, as records of their own.
 TOP: dict = {**RAW, "conversations": ["JSON"]}
 
@@ -151,7 +152,7 @@ FROM (SELECT *, {shape_types(CONVERSATION, 'json')} AS types FROM pages)
 INSERT INTO ic_rejects
 SELECT {file_no}, {sql_string(display)}, {place},
        CASE WHEN valid THEN {RECORD_CONVERSATION} ELSE {_leading_id('text')} END,
-       problem.field, CASE WHEN valid THEN problem.reason ELSE 'invalid JSON' END
+       problem.field, CASE WHEN valid THEN problem.reason ELSE {sql_string(INVALID_JSON)} END
 FROM ic_checked WHERE NOT valid OR problem IS NOT NULL ORDER BY n, k
 """
     typed = [f"""
@@ -188,8 +189,9 @@ FROM ic_parts WHERE ic_bad_id(p.id) IS NOT NULL ORDER BY source_file, source_ord
 # conversation_parts key or Airbyte conversation_parts records name it; the parts present are
 # its fullest record's plus its Airbyte parts; the parts counted are the largest total_count,
 # else (no record has one) the largest statistics.count_conversation_parts. Airbyte parts
-# whose conversation record is missing make one too. Its first record is the evidence.
-INCOMPLETE = f"""
+# whose conversation record is missing make one too. The evidence is its first record that
+# shows it (one with conversation_parts when it has parts).
+INCOMPLETE = """
 INSERT INTO incomplete_conversations (conversation_id, source_file, source_record, detail)
 WITH inline AS (  -- from ic_parts: reading the records' part lists again costs more
     SELECT conversation_id AS id, max(record_parts) AS n FROM ic_parts
@@ -216,7 +218,7 @@ counted AS (
     LEFT JOIN inline i USING (id) LEFT JOIN streamed s USING (id)
 ),
 evidence AS (
-    SELECT id, r.source_file, r.rec_ord, r.label,
+    SELECT id, r.source_file, r.rec_ord, r.label, r.parts_key = has_parts AS telling,
         CASE WHEN NOT has_parts THEN
                 CASE WHEN r.stream = 'conversations' THEN 'no conversation_parts records for it '
                           || '(Airbyte''s conversation_parts stream)'
@@ -228,11 +230,11 @@ evidence AS (
     FROM counted c JOIN records r USING (id)
     WHERE NOT coalesce(expected <= present, has_parts)
     UNION ALL
-    SELECT id, source_file, rec_ord, label, 'conversation_parts records without the '
+    SELECT id, source_file, rec_ord, label, true, 'conversation_parts records without the '
                                             || 'conversation record (no first message, no ai_agent)'
     FROM streamed ANTI JOIN records USING (id)
 )
 SELECT id, source_file, label, detail FROM evidence
-QUALIFY row_number() OVER (PARTITION BY id ORDER BY source_file, rec_ord) = 1
+QUALIFY row_number() OVER (PARTITION BY id ORDER BY telling DESC, source_file, rec_ord) = 1
 ORDER BY id
 """
