@@ -114,61 +114,95 @@ RECORD_CONVERSATION = """CASE
 END"""
 
 REJECTS_DDL = ("CREATE OR REPLACE TEMP TABLE ic_rejects (file_no INTEGER, source_file VARCHAR, "
-               "rec_ord BIGINT, label VARCHAR, conversation_id VARCHAR, field VARCHAR, "
-               "reason VARCHAR)")
+               "n BIGINT, k BIGINT, rec_ord BIGINT, label VARCHAR, conversation_id VARCHAR, "
+               "field VARCHAR, reason VARCHAR)")
+
+
+def _records(path: str, json_format: str, unit: str) -> str:
+    """Every record of a file, checked: (n, k, valid, text, json, problem). Record n of the file
+    (its line, for JSONL) has k = 0; the k-th conversation of a conversation.list page that
+    record n is, k >= 1. A relation read straight from the file: the statements using it stream,
+    none holds the file. A page's own fields are not checked, only its conversations."""
+    number = "line" if unit == "line" else "record"
+    conversations = _field_index(TOP, "conversations")
+    return f"""(
+    WITH records AS (
+        SELECT *, CASE WHEN valid THEN {shape_types(TOP, 'json')} END AS types
+        FROM (SELECT {number} AS n, text, valid, CASE WHEN valid THEN text END AS json
+              FROM (SELECT *, coalesce(json_valid(text), false) AS valid
+                    FROM {numbered_json_texts(path, json_format)}))
+    ),
+    items AS (
+        SELECT n, valid, text, page, top_types, unnest(items) AS json,
+               generate_subscripts(items, 1) AS k
+        FROM (SELECT *, types AS top_types,
+                     CASE WHEN page THEN json_extract_string(json, '$.conversations[*]')
+                          ELSE [json] END AS items
+              FROM (SELECT *, coalesce(types[{conversations}] = 'ARRAY', false) AS page
+                    FROM records))
+    )
+    SELECT n, CASE WHEN page THEN k ELSE 0 END AS k, valid, text, json, CASE
+        WHEN NOT valid THEN NULL
+        WHEN page THEN {shape_problem(CONVERSATION, 'json', 'types')}
+        ELSE {shape_problem(TOP, 'json', 'types')} END AS problem
+    FROM (SELECT *, CASE WHEN page THEN {shape_types(CONVERSATION, 'json')} ELSE top_types END
+                    AS types
+          FROM items)
+)"""
+
+
+def _field_index(shape: object, field: str) -> int:
+    """1-based place of a field in shape_types' list."""
+    checks = [c.field for c in shape_checks(shape) if not c.every_element]
+    return checks.index(field) + 1
 
 
 def by_record(file_no: int, path: str, display: str, json_format: str, unit: str) -> list[str]:
-    """Statements that read one file record by record: bad records into ic_rejects, the rest
-    typed into ic_raw with their place (rec_ord, label) as the typed read numbers them."""
-    number = "line" if unit == "line" else "record"
-    checked = f"""
-CREATE OR REPLACE TEMP TABLE ic_checked AS
-WITH texts AS (
-    SELECT {number} AS n, text, coalesce(json_valid(text), false) AS valid
-    FROM {numbered_json_texts(path, json_format)}
-),
-records AS (
-    SELECT n, NULL::BIGINT AS k, text, valid, json,
-           CASE WHEN valid THEN {shape_problem(TOP, 'json', 'types')} END AS problem
-    FROM (SELECT *, {shape_types(TOP, 'json')} AS types
-          FROM (SELECT *, CASE WHEN valid THEN CAST(text AS JSON) END AS json FROM texts))
-),
-pages AS (
-    SELECT n, unnest(items) AS json, generate_subscripts(items, 1) AS k
-    FROM (SELECT n, json_extract(json, '$.conversations[*]') AS items FROM records
-          WHERE problem IS NULL AND json_type(json, '$.conversations') = 'ARRAY')
-)
-SELECT n, k, text, valid, json, problem FROM records
-WHERE NOT coalesce(problem IS NULL AND json_type(json, '$.conversations') = 'ARRAY', false)
-UNION ALL
-SELECT n, k, NULL, true, json, {shape_problem(CONVERSATION, 'json', 'types')}
-FROM (SELECT *, {shape_types(CONVERSATION, 'json')} AS types FROM pages)
-"""
-    place = (f"CASE WHEN k IS NULL THEN n ELSE n * {PART_SHIFT} + k END AS rec_ord, "
-             f"CASE WHEN k IS NULL THEN '{unit} ' || n ELSE {page_label(sql_string(unit), 'n', 'k')}"
-             f" END AS label")
+    """Statements that read one file record by record: bad records into ic_rejects, then the
+    others typed into ic_raw, with their place (rec_ord, label) as the typed read numbers them."""
+    records = _records(path, json_format, unit)
+    place = (f"CASE WHEN k = 0 THEN n ELSE n * {PART_SHIFT} + k END AS rec_ord, "
+             f"CASE WHEN k = 0 THEN '{unit} ' || n "
+             f"ELSE {page_label(sql_string(unit), 'n', 'k')} END AS label")
     rejects = f"""
 INSERT INTO ic_rejects
-SELECT {file_no}, {sql_string(display)}, {place},
+SELECT {file_no}, {sql_string(display)}, n, k, {place},
        CASE WHEN valid THEN {RECORD_CONVERSATION} ELSE {_leading_id('text')} END,
        problem.field, CASE WHEN valid THEN problem.reason ELSE {sql_string(INVALID_JSON)} END
-FROM ic_checked WHERE NOT valid OR problem IS NOT NULL ORDER BY n, k
+FROM {records} WHERE NOT valid OR problem IS NOT NULL
 """
-    typed = [f"""
+    # The records not rejected, typed: a page's conversation like a record, without the keys
+    # only top-level records have.
+    own = ", ".join(f"CASE WHEN k = 0 THEN {key} END AS {key}"
+                    for key in RAW if key not in CONVERSATION)
+    rejected = f"(SELECT n, k FROM ic_rejects WHERE file_no = {file_no})"
+    number = "line" if unit == "line" else "record"
+    typed = f"""
 INSERT INTO ic_raw BY NAME
-SELECT {file_no} AS file_no, {place}, unnest(json_transform(json, {sql_string(json.dumps(shape))}))
-FROM ic_checked WHERE valid AND problem IS NULL AND k IS {test} ORDER BY n, k
-""" for shape, test in ((RAW, "NULL"), (CONVERSATION, "NOT NULL"))]
-    return [checked, rejects, *typed, "DROP TABLE ic_checked"]
+SELECT * EXCLUDE (n, k) REPLACE ({own})
+FROM (SELECT {file_no} AS file_no, n, k, {place},
+             unnest(json_transform(json, {sql_string(json.dumps(RAW))}))
+      FROM (SELECT n, CASE WHEN page THEN k ELSE 0 END AS k, json
+            FROM (SELECT n, page, unnest(items) AS json, generate_subscripts(items, 1) AS k
+                  FROM (SELECT *, CASE WHEN page THEN json_extract_string(text, '$.conversations[*]')
+                                       ELSE [text] END AS items
+                        FROM (SELECT t.n, t.text, coalesce(json_type(t.text, '$.conversations')
+                                                                 = 'ARRAY', false) AS page
+                              FROM (SELECT {number} AS n, text
+                                    FROM {numbered_json_texts(path, json_format)}) t
+                              ANTI JOIN {rejected} r ON r.n = t.n AND r.k = 0))))
+      ANTI JOIN {rejected} USING (n, k))
+"""
+    return [rejects, typed]
 
 
 def airbyte_checks() -> tuple[str, str]:
     """(types, problem) for intercom_sql.derived: an Airbyte record's `data` against the shape
-    of its stream (a conversation or a part)."""
+    of its stream (a conversation or a part); problem reads the types as a column `probe`."""
     shapes = {"conversations": CONVERSATION, "conversation_parts": PART}
-    types = " ".join(f"WHEN {sql_string(s)} THEN {shape_types(v, 'data')}" for s, v in shapes.items())
-    problems = " ".join(f"WHEN {sql_string(s)} THEN {shape_problem(v, 'data', 'types')}"
+    types = " ".join(f"WHEN {sql_string(s)} THEN {shape_types(v, 'data')}"
+                     for s, v in shapes.items())
+    problems = " ".join(f"WHEN {sql_string(s)} THEN {shape_problem(v, 'data', 'probe')}"
                         for s, v in shapes.items())
     return f"CASE stream {types} END", f"CASE stream {problems} END"
 

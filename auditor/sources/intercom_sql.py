@@ -168,10 +168,10 @@ def _record_columns(parts: str, parts_key: str, conv_ref: str = "NULL",
             f"{shape}.reason::VARCHAR AS shape_reason")
 
 
-def derived(airbyte_types: str, airbyte_problem: str) -> str:
+def derived(airbyte_probe: str, airbyte_problem: str) -> str:
     """ic_derived: conversations inside conversation.list pages, and Airbyte records, typed like
     plain records. Airbyte `data` is JSON to the typed read, so its shape is checked here:
-    airbyte_problem (intercom_checks.airbyte_checks) over a column `types` = airbyte_types."""
+    airbyte_problem (intercom_checks.airbyte_checks) over a column `probe` = airbyte_probe."""
     conversation, part = sql_string(json.dumps(CONVERSATION)), sql_string(json.dumps(PART))
     return f"""
 CREATE OR REPLACE TEMP TABLE ic_derived AS
@@ -192,7 +192,7 @@ airbyte AS (
     FROM numbered WHERE stream IS NOT NULL OR record IS NOT NULL
 ),
 checked AS (
-    SELECT *, {airbyte_problem} AS problem FROM (SELECT *, {airbyte_types} AS types FROM airbyte)
+    SELECT *, {airbyte_problem} AS problem FROM (SELECT *, {airbyte_probe} AS probe FROM airbyte)
 ),
 typed AS (
     SELECT *,

@@ -127,9 +127,10 @@ def numbered_json_texts(path: str, json_format: str) -> str:
         lines = (f"read_csv({sql_string(path)}, columns = {{'line': 'VARCHAR'}}, "
                  f"delim = {sql_string(chr(31))}, quote = '', escape = '', header = false, "
                  f"auto_detect = false, max_line_size = {16 << 20}, buffer_size = {32 << 20})")
-        return (f"(SELECT n AS line, row_number() OVER (ORDER BY n) AS record, line AS text "
+        # Both numberings stream, in file order (preserve_insertion_order): nothing is sorted.
+        return (f"(SELECT n AS line, row_number() OVER () AS record, line AS text "
                 f"FROM (SELECT row_number() OVER () AS n, line FROM {lines}) "
-                f"WHERE trim(coalesce(line, '')) <> '')")
+                f"WHERE regexp_matches(line, '\\S'))")
     limit = f", maximum_object_size = {256 << 20}" if json_format == "unstructured" else ""
     return (f"(SELECT NULL::BIGINT AS line, row_number() OVER () AS record, "
             f"CAST(json AS VARCHAR) AS text FROM read_json_objects({sql_string(path)}, "
