@@ -28,10 +28,15 @@ MACROS = [
     "CREATE OR REPLACE TEMP MACRO ic_json_kind(t) AS CASE t WHEN 'OBJECT' THEN 'an object' "
     "WHEN 'ARRAY' THEN 'an array' WHEN 'VARCHAR' THEN 'a string' WHEN 'BOOLEAN' THEN 'a boolean' "
     "WHEN 'NULL' THEN 'null' ELSE 'a number' END",
-    # An id is a string or a number; anything else is no id (ic_id NULL) and says what it is.
-    "CREATE OR REPLACE TEMP MACRO ic_id(j) AS CASE WHEN json_type(j) IN "
+    # An id is a string or a number; anything else is no id and says what it is. Typed as
+    # VARCHAR, an object or array reads as its JSON text and a boolean as 'true' or 'false'
+    # (Intercom's ids are digits: a string id "true" is not one).
+    "CREATE OR REPLACE TEMP MACRO ic_bad_id(s) AS CASE WHEN starts_with(s, '{') THEN 'an object' "
+    "WHEN starts_with(s, '[') THEN 'an array' WHEN s IN ('true', 'false') THEN 'a boolean' END",
+    # The same for an id read as JSON (Airbyte's data, records read one by one).
+    "CREATE OR REPLACE TEMP MACRO ic_json_id(j) AS CASE WHEN json_type(j) IN "
     f"({', '.join(sql_string(t) for t in JSON_SCALAR_IDS)}) THEN j ->> '$' END",
-    "CREATE OR REPLACE TEMP MACRO ic_bad_id(j) AS CASE WHEN json_type(j) IN "
+    "CREATE OR REPLACE TEMP MACRO ic_json_bad_id(j) AS CASE WHEN json_type(j) IN "
     "('OBJECT', 'ARRAY', 'BOOLEAN') THEN ic_json_kind(json_type(j)) END",
 ]
 
@@ -108,9 +113,11 @@ def _leading_id(text: str) -> str:
 
 # The conversation a valid but unusable record names, when it names one.
 RECORD_CONVERSATION = """CASE
-    WHEN json ->> '$.stream' = 'conversations' THEN ic_id(json -> '$.data.id')
-    WHEN json ->> '$.stream' = 'conversation_parts' THEN ic_id(json -> '$.data.conversation_id')
-    WHEN coalesce(json ->> '$.type', 'conversation') = 'conversation' THEN ic_id(json -> '$.id')
+    WHEN json ->> '$.stream' = 'conversations' THEN ic_json_id(json -> '$.data.id')
+    WHEN json ->> '$.stream' = 'conversation_parts'
+        THEN ic_json_id(json -> '$.data.conversation_id')
+    WHEN coalesce(json ->> '$.type', 'conversation') = 'conversation'
+        THEN ic_json_id(json -> '$.id')
 END"""
 
 REJECTS_DDL = ("CREATE OR REPLACE TEMP TABLE ic_rejects (file_no INTEGER, source_file VARCHAR, "
@@ -198,11 +205,11 @@ FROM (SELECT {file_no} AS file_no, n, k, {place},
 
 def airbyte_checks() -> tuple[str, str]:
     """(types, problem) for intercom_sql.derived: an Airbyte record's `data` against the shape
-    of its stream (a conversation or a part); problem reads the types as a column `probe`."""
+    of its stream (a conversation or a part); problem reads the types as a column `data_types`."""
     shapes = {"conversations": CONVERSATION, "conversation_parts": PART}
     types = " ".join(f"WHEN {sql_string(s)} THEN {shape_types(v, 'data')}"
                      for s, v in shapes.items())
-    problems = " ".join(f"WHEN {sql_string(s)} THEN {shape_problem(v, 'data', 'probe')}"
+    problems = " ".join(f"WHEN {sql_string(s)} THEN {shape_problem(v, 'data', 'data_types')}"
                         for s, v in shapes.items())
     return f"CASE stream {types} END", f"CASE stream {problems} END"
 
@@ -233,7 +240,7 @@ WITH inline AS (  -- from ic_parts: reading the records' part lists again costs 
 ),
 streamed AS (  -- Airbyte conversation_parts records, each part once
     SELECT conversation_id AS id,
-           count(DISTINCT ic_id(p.id)) + count(*) FILTER (WHERE ic_id(p.id) IS NULL) AS n,
+           count(DISTINCT p.id) + count(*) FILTER (WHERE p.id IS NULL) AS n,
            arg_min(source_file, source_ord) AS source_file,
            arg_min(source_record, source_ord) AS label, min(source_ord) AS rec_ord
     FROM ic_parts WHERE source_record IS NOT NULL GROUP BY conversation_id
@@ -252,7 +259,7 @@ counted AS (
     LEFT JOIN inline i USING (id) LEFT JOIN streamed s USING (id)
 ),
 evidence AS (
-    SELECT id, r.source_file, r.rec_ord, r.label, r.parts_key = has_parts AS telling,
+    SELECT id, r.source_file, r.rec_ord, r.label, r.parts_key = has_parts AS shows_it,
         CASE WHEN NOT has_parts THEN
                 CASE WHEN r.stream = 'conversations' THEN 'no conversation_parts records for it '
                           || '(Airbyte''s conversation_parts stream)'
@@ -269,6 +276,6 @@ evidence AS (
     FROM streamed ANTI JOIN records USING (id)
 )
 SELECT id, source_file, label, detail FROM evidence
-QUALIFY row_number() OVER (PARTITION BY id ORDER BY telling DESC, source_file, rec_ord) = 1
+QUALIFY row_number() OVER (PARTITION BY id ORDER BY shows_it DESC, source_file, rec_ord) = 1
 ORDER BY id
 """

@@ -100,7 +100,7 @@ FROM carried c LEFT JOIN convs v ON v.id = c.conversation_id
 # or as the option the customer clicked (looked up among the conversation's offered options).
 PART_EVENTS = """
 INSERT INTO stage_events BY NAME
-SELECT conversation_id, ic_id(p.id) AS event_id, auditor_parse_ts(p.created_at) AS created_at,
+SELECT conversation_id, p.id AS event_id, auditor_parse_ts(p.created_at) AS created_at,
        role AS actor_role, p.author.id AS actor_id,
        ic_event_type(p.part_type, role, ic_routed(p.assigned_to), after_close) AS event_type,
        coalesce(nullif(text, ''), nullif(array_to_string(

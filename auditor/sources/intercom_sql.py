@@ -17,8 +17,9 @@ it) rows are stored in file order, so rowid - (rows before this file) + 1 is the
 
 Only the fields the mapping needs are typed; everything else in the JSON is skipped by the
 reader. Leaves are VARCHAR (timestamps and flags arrive as numbers or strings depending on API
-version and exporter) and polymorphic fields are JSON, so a real export rarely fails to read;
-ids are JSON too, so that an object or a boolean where an id belongs is told from a string.
+version and exporter) and polymorphic fields are JSON, so a real export rarely fails to read.
+An object or a boolean where an id belongs reads as its JSON text ('{"a": 1}', 'true'):
+intercom_checks' ic_bad_id tells it from an id.
 A file that still fails is read again record by record (intercom_checks.by_record), which sets
 each row's rec_ord and label; rows of the typed read leave them NULL (numbered by rowid).
 """
@@ -33,13 +34,13 @@ from auditor.engine import sql_string
 AUTHOR: dict = {"type": "VARCHAR", "id": "VARCHAR", "from_ai_agent": "VARCHAR",
                 "is_ai_answer": "VARCHAR"}
 PART: dict = {
-    "id": "JSON", "part_type": "VARCHAR", "body": "VARCHAR", "created_at": "VARCHAR",
+    "id": "VARCHAR", "part_type": "VARCHAR", "body": "VARCHAR", "created_at": "VARCHAR",
     "assigned_to": "JSON", "author": AUTHOR,
     "metadata": {"quick_reply_options": [{"text": "VARCHAR", "uuid": "VARCHAR"}],
                  "quick_reply_uuid": "VARCHAR"},
 }
 CONVERSATION: dict = {
-    "type": "VARCHAR", "id": "JSON", "created_at": "VARCHAR", "updated_at": "VARCHAR",
+    "type": "VARCHAR", "id": "VARCHAR", "created_at": "VARCHAR", "updated_at": "VARCHAR",
     "source": {"type": "VARCHAR", "delivered_as": "VARCHAR", "subject": "VARCHAR",
                "body": "VARCHAR", "author": AUTHOR},
     "contacts": {"contacts": [{"id": "VARCHAR"}]},
@@ -168,10 +169,10 @@ def _record_columns(parts: str, parts_key: str, conv_ref: str = "NULL",
             f"{shape}.reason::VARCHAR AS shape_reason")
 
 
-def derived(airbyte_probe: str, airbyte_problem: str) -> str:
+def derived(airbyte_types: str, airbyte_problem: str) -> str:
     """ic_derived: conversations inside conversation.list pages, and Airbyte records, typed like
     plain records. Airbyte `data` is JSON to the typed read, so its shape is checked here:
-    airbyte_problem (intercom_checks.airbyte_checks) over a column `probe` = airbyte_probe."""
+    airbyte_problem (intercom_checks.airbyte_checks) over a column data_types = airbyte_types."""
     conversation, part = sql_string(json.dumps(CONVERSATION)), sql_string(json.dumps(PART))
     return f"""
 CREATE OR REPLACE TEMP TABLE ic_derived AS
@@ -192,7 +193,8 @@ airbyte AS (
     FROM numbered WHERE stream IS NOT NULL OR record IS NOT NULL
 ),
 checked AS (
-    SELECT *, {airbyte_problem} AS problem FROM (SELECT *, {airbyte_probe} AS probe FROM airbyte)
+    SELECT *, {airbyte_problem} AS problem
+    FROM (SELECT *, {airbyte_types} AS data_types FROM airbyte)
 ),
 typed AS (
     SELECT *,
@@ -215,9 +217,10 @@ SELECT file_no, source_file, n, place, stream, {_fields("c")}, c.conversation_pa
        {_record_columns(
            "CASE WHEN p IS NOT NULL THEN [p] ELSE c.conversation_parts.conversation_parts END",
            "c.conversation_parts IS NOT NULL",
-           "CASE WHEN stream = 'conversation_parts' THEN ic_id(data -> '$.conversation_id') "
-           "WHEN stream = 'conversations' AND shape IS NOT NULL THEN ic_id(data -> '$.id') END",
-           "CASE WHEN stream = 'conversation_parts' THEN ic_bad_id(data -> '$.conversation_id') END",
+           "CASE WHEN stream = 'conversation_parts' THEN ic_json_id(data -> '$.conversation_id') "
+           "WHEN stream = 'conversations' AND shape IS NOT NULL THEN ic_json_id(data -> '$.id') END",
+           "CASE WHEN stream = 'conversation_parts' "
+           "THEN ic_json_bad_id(data -> '$.conversation_id') END",
            "shape")}
 FROM typed
 """
@@ -240,7 +243,9 @@ WITH records AS (
     SELECT * FROM ic_derived
 ),
 ids AS (
-    SELECT * REPLACE (ic_id(id) AS id), ic_bad_id(id) AS id_kind FROM records
+    SELECT * REPLACE (CASE WHEN ic_bad_id(id) IS NULL THEN id END AS id),
+           ic_bad_id(id) AS id_kind
+    FROM records
 ),
 checked AS (
     SELECT *, CASE
