@@ -297,13 +297,18 @@ def _check_intercom(con: duckdb.DuckDBPyConnection) -> None:
 
 def _map_records(con: duckdb.DuckDBPyConnection, files: list[InputFile]) -> dict[str, int]:
     customers = customer_types()
-    statements = [sql.derived(*checks.airbyte_checks()), sql.RECORDS_VIEW,
-                  events.conversations_insert(customers), events.SOURCE_EVENTS,
-                  events.PARTS_DDL, events.INLINE_PARTS, events.AIRBYTE_PARTS,
-                  events.PART_EVENTS, checks.PART_ID_REJECTS, events.ratings_insert(customers),
-                  sql.QUARANTINE, checks.INCOMPLETE]
+    # Incomplete conversations are found from the parts as read, before any part is dropped.
+    records_and_parts = [sql.derived(*checks.airbyte_checks()), sql.RECORDS_VIEW,
+                         events.conversations_insert(customers), events.SOURCE_EVENTS,
+                         events.PARTS_DDL, events.INLINE_PARTS, events.AIRBYTE_PARTS,
+                         checks.INCOMPLETE]
+    part_events = [events.PART_EVENTS, events.ratings_insert(customers), sql.QUARANTINE]
     try:
-        for statement in statements:
+        for statement in records_and_parts:
+            con.execute(statement)
+        if scalar(con, checks.PART_ID_REJECTS):  # rows inserted: parts with no id to keep
+            con.execute(checks.PART_ID_DROP)
+        for statement in part_events:
             con.execute(statement)
         return dict(con.execute(sql.COUNTS).fetchall())
     except duckdb.Error as exc:

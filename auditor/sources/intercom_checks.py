@@ -215,7 +215,9 @@ def airbyte_checks() -> tuple[str, str]:
 
 
 # A part whose id is an object, an array or a boolean: not an event of its conversation, which
-# is then not judged (quarantined_records).
+# is then not judged (quarantined_records). PART_ID_DROP removes such parts from ic_parts, run
+# only when there are some (a filter on every part would cost the clean export).
+PART_ID_DROP = "DELETE FROM ic_parts WHERE ic_bad_id(p.id) IS NOT NULL"
 PART_ID_REJECTS = """
 INSERT INTO quarantine (source_file, source_record, conversation_id, field, reason)
 SELECT source_file, coalesce(source_record, 'conversation ' || conversation_id || ' part ' || idx),

@@ -113,7 +113,7 @@ FROM (SELECT *, ic_decode(stripped) AS text
       FROM (SELECT *, ic_role(p.author.type, ic_ai_flag(p.author.from_ai_agent,
                               p.author.is_ai_answer), ai_on) AS role,
                    ic_strip(p.body) AS stripped
-            FROM ic_parts WHERE ic_bad_id(p.id) IS NULL))
+            FROM ic_parts))
 """
 
 
