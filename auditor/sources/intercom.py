@@ -6,8 +6,10 @@ Airbyte source-intercom records (`{"stream", "data"}`), whose `conversation_part
 joined to its conversations by `conversation_id`.
 
 What becomes what is the table MAPPING below; docs/intercom-mapping.md carries the same table
-(a test keeps them equal) and the quarantine rules. Python only reads file heads (to pick
-DuckDB's JSON format) and builds SQL; DuckDB reads each file once and does all the mapping.
+(a test keeps them equal), the quarantine rules and when a conversation is incomplete. Python
+only reads file heads (to pick DuckDB's JSON format) and builds SQL; DuckDB reads each file once
+and does all the mapping. A file that typed read cannot take is read again record by record
+(intercom_checks), so that one bad record is quarantined instead of stopping the run.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import duckdb
 
-from auditor.engine import sql_string
+from auditor.engine import first_row, scalar, sql_string
 from auditor.errors import InputError
+from auditor.sources import intercom_checks as checks
+from auditor.sources import intercom_events_sql as events
 from auditor.sources import intercom_sql as sql
 from auditor.sources import json_files as files_json
 from auditor.sources.files import InputFile, mapping_error
@@ -193,7 +197,8 @@ def load(con: duckdb.DuckDBPyConnection, files: list[InputFile], *,
     """Read every file once into ic_raw, then map all of them together (Airbyte parts may sit
     in another file than their conversation)."""
     try:
-        for statement in [*sql.macros(mapping_cases()), sql.raw_table_ddl(), sql.FILES_DDL]:
+        for statement in [*sql.macros(mapping_cases()), *checks.MACROS, sql.raw_table_ddl(),
+                          sql.FILES_DDL, checks.REJECTS_DDL]:
             con.execute(statement)
         for file_no, file in enumerate(files):
             _read_file(con, file_no, file)
@@ -230,70 +235,54 @@ def _is_intercom(record: dict) -> bool:
 
 
 def _read_file(con: duckdb.DuckDBPyConnection, file_no: int, file: InputFile) -> None:
+    """One typed read of the whole file; only when that fails, the file record by record."""
     json_format, unit = files_json.json_format(file)
     base = con.execute("SELECT count(*) FROM ic_raw").fetchone()[0]  # type: ignore[index]
     try:
         con.execute(sql.read_raw(file_no, str(file.path), json_format))
     except duckdb.Error as exc:
-        raise _read_error(con, file, json_format, exc) from exc
-    # Rows keep file order, so rowid - base + 1 is the record's line (or index) in its file.
+        read_by_record(con, file_no, file, json_format, unit, exc)
+    # Rows of the typed read keep file order, so rowid - base + 1 is the record's line (or index)
+    # in its file; rows read record by record carry their own (rec_ord, label).
     con.execute("INSERT INTO ic_files VALUES (?, ?, ?, ?)", [file_no, file.display, unit, base])
+
+
+def read_by_record(con: duckdb.DuckDBPyConnection, file_no: int, file: InputFile,
+                   json_format: str, unit: str, failure: duckdb.Error) -> None:
+    """The typed read failed on some record: read the file again record by record. Records that
+    are not valid JSON, or not of the documented shape, go to quarantine; the rest are read.
+    A file none of whose records is usable is the file's problem: an input error."""
+    if isinstance(failure, duckdb.IOException):  # not the records: the file cannot be read
+        raise _read_error(con, file, json_format, failure) from failure
+    try:
+        for statement in checks.by_record(file_no, str(file.path), file.display, json_format,
+                                          unit):
+            con.execute(statement)
+    except duckdb.Error:  # not even record by record: an invalid document
+        raise _read_error(con, file, json_format, failure) from failure
+    if not scalar(con, "SELECT count(*) FROM ic_raw WHERE file_no = ?", [file_no]):
+        raise _unusable(con, file_no, file, json_format, failure) from failure
+
+
+def _unusable(con: duckdb.DuckDBPyConnection, file_no: int, file: InputFile, json_format: str,
+              failure: duckdb.Error) -> InputError:
+    """The first problem of a file in which no record is usable, as one line."""
+    label, field, reason = first_row(con, "SELECT label, field, reason FROM ic_rejects "
+                                          "WHERE file_no = ? ORDER BY rec_ord LIMIT 1", [file_no])
+    if reason == checks.INVALID_JSON:  # DuckDB's parser says what is wrong with it
+        message = str(failure).strip().splitlines()[0]
+        return (malformed_json_error(con, file, json_format, message)
+                or InputError(file.display, reason, record=label))
+    return InputError(file.display, f"{reason}; no record in this file is usable", record=label,
+                      field=field, hint="the field does not have the type Intercom's API documents")
 
 
 def _read_error(con: duckdb.DuckDBPyConnection, file: InputFile, json_format: str,
                 exc: duckdb.Error) -> InputError:
     """DuckDB's reader error as one line naming the file, the line or record, and the problem."""
     message = str(exc).strip().splitlines()[0]
-    if malformed := malformed_json_error(con, file, json_format, message):
-        return malformed
-    if shape := re.search(r"JSON transform error.*?: (.*)$", message):
-        number, field = _shape_problem(con, file, json_format)
-        return InputError(file.display, f"unexpected JSON shape ({shape.group(1)})",
-                          record=number, field=field,
-                          hint="the field does not have the type Intercom's API documents")
-    return other_read_error(file, exc, "Intercom JSON")
-
-
-def _shape_problem(con: duckdb.DuckDBPyConnection, file: InputFile,
-                   json_format: str) -> tuple[str | None, str | None]:
-    """(record, field) of the first value whose JSON type is not the documented one."""
-    unit = "line" if file.data_suffix != ".json" else "record"
-    try:
-        row = con.execute(_shape_problem_sql(str(file.path), json_format)).fetchone()
-    except duckdb.Error:
-        return None, None
-    return (f"{unit} {row[0]}", row[1] or None) if row else (None, None)
-
-
-def _shape_checks(shape: object, path: str, name: str) -> list[tuple[str, str]]:
-    """(field name, SQL that is true when the record has something else there), top down."""
-    checks: list[tuple[str, str]] = []
-    if isinstance(shape, dict):
-        for key, sub in shape.items():
-            checks += _shape_checks(sub, f"{path}.{key}", f"{name}.{key}" if name else key)
-    elif isinstance(shape, list):
-        checks += _shape_checks(shape[0], f"{path}[*]", f"{name}[]")
-    if isinstance(shape, str) or not name:
-        return checks
-    kind = "OBJECT" if isinstance(shape, dict) else "ARRAY"
-    types = f"json_type(json, {sql_string(path)})"
-    wrong = (f"len(list_filter({types}, lambda t: t NOT IN ('{kind}', 'NULL'))) > 0"
-             if "[*]" in path else f"coalesce({types} NOT IN ('{kind}', 'NULL'), false)")
-    return [(name, wrong), *checks]
-
-
-def _shape_problem_sql(path: str, json_format: str) -> str:
-    """The first record (1-based, as ic_raw numbers them) whose JSON types differ from RAW, and
-    the field: DuckDB's own error names neither reliably for nested fields."""
-    whens = " ".join(f"WHEN {wrong} THEN {sql_string(name)}"
-                     for name, wrong in _shape_checks(sql.RAW, "$", ""))
-    return f"""
-SELECT n, field FROM (
-    SELECT n, CASE WHEN json_type(json) <> 'OBJECT' THEN '' {whens} END AS field
-    FROM (SELECT row_number() OVER () AS n, json
-          FROM read_json_objects({sql_string(path)}, format = '{json_format}'))
-) WHERE field IS NOT NULL ORDER BY n LIMIT 1
-"""
+    return (malformed_json_error(con, file, json_format, message)
+            or other_read_error(file, exc, "Intercom JSON"))
 
 
 def _check_intercom(con: duckdb.DuckDBPyConnection) -> None:
@@ -308,11 +297,18 @@ def _check_intercom(con: duckdb.DuckDBPyConnection) -> None:
 
 def _map_records(con: duckdb.DuckDBPyConnection, files: list[InputFile]) -> dict[str, int]:
     customers = customer_types()
-    statements = [sql.DERIVED, sql.RECORDS_VIEW, sql.conversations_insert(customers),
-                  sql.SOURCE_EVENTS, sql.PARTS_DDL, sql.INLINE_PARTS, sql.AIRBYTE_PARTS,
-                  sql.PART_EVENTS, sql.ratings_insert(customers), sql.QUARANTINE]
+    # Incomplete conversations are found from the parts as read, before any part is dropped.
+    records_and_parts = [sql.derived(*checks.airbyte_checks()), sql.RECORDS_VIEW,
+                         events.conversations_insert(customers), events.SOURCE_EVENTS,
+                         events.PARTS_DDL, events.INLINE_PARTS, events.AIRBYTE_PARTS,
+                         checks.INCOMPLETE]
+    part_events = [events.PART_EVENTS, events.ratings_insert(customers), sql.QUARANTINE]
     try:
-        for statement in statements:
+        for statement in records_and_parts:
+            con.execute(statement)
+        if scalar(con, checks.PART_ID_REJECTS):  # rows inserted: parts with no id to keep
+            con.execute(checks.PART_ID_DROP)
+        for statement in part_events:
             con.execute(statement)
         return dict(con.execute(sql.COUNTS).fetchall())
     except duckdb.Error as exc:

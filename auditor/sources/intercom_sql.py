@@ -1,4 +1,4 @@
-"""SQL for the Intercom adapter: the JSON shape DuckDB reads, and the statements that map it.
+"""SQL for the Intercom adapter, part 1: the JSON shape DuckDB reads, and the records it holds.
 
 Everything here is text; `auditor.sources.intercom` decides which files to read and runs it.
 The flow, all set-based:
@@ -6,16 +6,22 @@ The flow, all set-based:
     ic_raw      one typed row per top-level JSON record, every input file (read once)
     ic_derived  conversations unnested from conversation.list pages, Airbyte records typed
     ic_records  (view) one row per record: a conversation, an Airbyte part, or a quarantine case
+    ic_rejects  records the record-by-record read could not use (intercom_checks)
     ic_parts    one row per conversation part, inline or Airbyte, with its conversation's
-                attributes
-    -> stage_conversations, stage_events (source message, parts, ratings), quarantine
+                attributes (intercom_events_sql)
+    -> stage_conversations, stage_events (source message, parts, ratings), quarantine,
+       incomplete_conversations (intercom_checks)
 
 Record ordinals come from ic_raw's rowid: with preserve_insertion_order (engine.connect sets
 it) rows are stored in file order, so rowid - (rows before this file) + 1 is the line.
 
 Only the fields the mapping needs are typed; everything else in the JSON is skipped by the
-reader. Leaves are VARCHAR (ids, timestamps and flags arrive as numbers or strings depending on
-API version and exporter) and polymorphic fields are JSON, so a real export rarely fails to read.
+reader. Leaves are VARCHAR (timestamps and flags arrive as numbers or strings depending on API
+version and exporter) and polymorphic fields are JSON, so a real export rarely fails to read.
+An object or a boolean where an id belongs reads as its JSON text ('{"a": 1}', 'true'):
+intercom_checks' ic_bad_id tells it from an id.
+A file that still fails is read again record by record (intercom_checks.by_record), which sets
+each row's rec_ord and label; rows of the typed read leave them NULL (numbered by rowid).
 """
 
 from __future__ import annotations
@@ -45,7 +51,8 @@ CONVERSATION: dict = {
                  "rating_remark": "VARCHAR", "created_at": "VARCHAR", "updated_at": "VARCHAR"},
     "conversation_rating": {"rating": "VARCHAR", "remark": "VARCHAR", "created_at": "VARCHAR",
                             "contact": {"id": "VARCHAR"}},
-    "conversation_parts": {"conversation_parts": [PART]},
+    "statistics": {"count_conversation_parts": "VARCHAR"},
+    "conversation_parts": {"conversation_parts": [PART], "total_count": "VARCHAR"},
 }
 # Top-level columns of one input record: a conversation, a conversation.list page, or an Airbyte
 # record (bare `{"stream", "data"}` or wrapped in the protocol's `{"type": "RECORD", "record"}`).
@@ -66,7 +73,8 @@ def sql_type(shape: object) -> str:
 
 def raw_table_ddl() -> str:
     columns = ", ".join(f'"{k}" {sql_type(v)}' for k, v in RAW.items())
-    return f"CREATE OR REPLACE TEMP TABLE ic_raw (file_no INTEGER, {columns})"
+    return (f"CREATE OR REPLACE TEMP TABLE ic_raw (file_no INTEGER, rec_ord BIGINT, "
+            f"label VARCHAR, {columns})")
 
 
 def read_raw(file_no: int, path: str, json_format: str) -> str:
@@ -146,12 +154,31 @@ def _fields(prefix: str) -> str:
 FILES_DDL = ("CREATE OR REPLACE TEMP TABLE ic_files (file_no INTEGER, source_file VARCHAR, "
              "unit VARCHAR, base BIGINT)")
 
-# Conversations inside conversation.list pages, and Airbyte records, typed like plain records.
-# A page's k-th conversation is "record k" ("line n, record k" when pages are JSONL lines).
-DERIVED = f"""
+def page_label(unit: str, n: str, k: str) -> str:
+    """SQL naming the k-th conversation of a conversation.list page that is record n of a file:
+    "record k" ("line n, record k" when pages are JSONL lines, "document n, record k")."""
+    return (f"CASE WHEN {unit} = 'line' THEN 'line ' || {n} || ', ' WHEN {n} > 1 "
+            f"THEN 'document ' || {n} || ', ' ELSE '' END || 'record ' || {k}")
+
+
+def _record_columns(parts: str, parts_key: str, conv_ref: str = "NULL",
+                    conv_ref_kind: str = "NULL", shape: str = "NULL") -> str:
+    """The columns of an ic_records row besides the conversation fields (see RECORDS_VIEW)."""
+    return (f"{parts} AS parts, {parts_key} AS parts_key, {conv_ref}::VARCHAR AS conv_ref, "
+            f"{conv_ref_kind}::VARCHAR AS conv_ref_kind, {shape}.field::VARCHAR AS shape_field, "
+            f"{shape}.reason::VARCHAR AS shape_reason")
+
+
+def derived(airbyte_types: str, airbyte_problem: str) -> str:
+    """ic_derived: conversations inside conversation.list pages, and Airbyte records, typed like
+    plain records. Airbyte `data` is JSON to the typed read, so its shape is checked here:
+    airbyte_problem (intercom_checks.airbyte_checks) over a column data_types = airbyte_types."""
+    conversation, part = sql_string(json.dumps(CONVERSATION)), sql_string(json.dumps(PART))
+    return f"""
 CREATE OR REPLACE TEMP TABLE ic_derived AS
 WITH numbered AS (
-    SELECT r.*, f.source_file, f.unit, r.rowid - f.base + 1 AS n
+    SELECT r.*, f.source_file, f.unit, coalesce(r.rec_ord, r.rowid - f.base + 1) AS n,
+           coalesce(r.label, f.unit || ' ' || (r.rowid - f.base + 1)) AS place
     FROM ic_raw r JOIN ic_files f USING (file_no)
     WHERE r.conversations IS NOT NULL OR r.stream IS NOT NULL OR r.record IS NOT NULL
 ),
@@ -161,62 +188,86 @@ pages AS (
     FROM numbered WHERE stream IS NULL AND record IS NULL
 ),
 airbyte AS (
-    SELECT file_no, source_file, unit, n, coalesce(stream, record.stream) AS stream,
+    SELECT file_no, source_file, n, place, coalesce(stream, record.stream) AS stream,
            coalesce(data, record.data) AS data
     FROM numbered WHERE stream IS NOT NULL OR record IS NOT NULL
 ),
+checked AS (
+    SELECT *, {airbyte_problem} AS problem
+    FROM (SELECT *, {airbyte_types} AS data_types FROM airbyte)
+),
 typed AS (
     SELECT *,
-        CASE WHEN stream = 'conversations'
-             THEN json_transform(data, {sql_string(json.dumps(CONVERSATION))}) END AS c,
-        CASE WHEN stream = 'conversation_parts'
-             THEN json_transform(data, {sql_string(json.dumps(PART))}) END AS p
-    FROM airbyte
+        CASE WHEN stream = 'conversations' AND problem IS NULL
+             THEN json_transform(data, {conversation}) END AS c,
+        CASE WHEN stream = 'conversation_parts' AND problem IS NULL
+             THEN json_transform(data, {part}) END AS p,
+        CASE WHEN problem IS NOT NULL THEN {{'field': 'data' || coalesce('.' || problem.field, ''),
+                                             'reason': problem.reason}} END AS shape
+    FROM checked
 )
 SELECT file_no, source_file, n * {PART_SHIFT} + k AS rec_ord,
-       CASE WHEN unit = 'line' THEN 'line ' || n || ', ' WHEN n > 1 THEN 'document ' || n || ', '
-            ELSE '' END || 'record ' || k AS label,
-       NULL::VARCHAR AS stream, {_fields("c")}, c.conversation_parts.conversation_parts AS parts,
-       NULL::VARCHAR AS conv_ref
+       {page_label('unit', 'n', 'k')} AS label, NULL::VARCHAR AS stream, {_fields("c")},
+       c.conversation_parts.total_count AS parts_total,
+       {_record_columns("c.conversation_parts.conversation_parts",
+                        "c.conversation_parts IS NOT NULL")}
 FROM pages
 UNION ALL
-SELECT file_no, source_file, n, unit || ' ' || n, stream, {_fields("c")},
-       CASE WHEN p IS NOT NULL THEN [p] ELSE c.conversation_parts.conversation_parts END,
-       CASE WHEN stream = 'conversation_parts' THEN data ->> '$.conversation_id' END
+SELECT file_no, source_file, n, place, stream, {_fields("c")}, c.conversation_parts.total_count,
+       {_record_columns(
+           "CASE WHEN p IS NOT NULL THEN [p] ELSE c.conversation_parts.conversation_parts END",
+           "c.conversation_parts IS NOT NULL",
+           "CASE WHEN stream = 'conversation_parts' THEN ic_json_id(data -> '$.conversation_id') "
+           "WHEN stream = 'conversations' AND shape IS NOT NULL THEN ic_json_id(data -> '$.id') END",
+           "CASE WHEN stream = 'conversation_parts' "
+           "THEN ic_json_bad_id(data -> '$.conversation_id') END",
+           "shape")}
 FROM typed
 """
 
+
 # One row per record read. problem_field/reason are set for records that cannot be conversations.
+# `id` is the conversation id as text (id_kind says what it is instead, when it is no id).
 RECORDS_VIEW = f"""
 CREATE OR REPLACE TEMP VIEW ic_records AS
 WITH records AS (
-    SELECT r.file_no, f.source_file, r.rowid - f.base + 1 AS rec_ord,
-           f.unit || ' ' || (r.rowid - f.base + 1) AS label, NULL::VARCHAR AS stream,
-           {_fields("r")}, r.conversation_parts.conversation_parts AS parts,
-           NULL::VARCHAR AS conv_ref
+    SELECT r.file_no, f.source_file, coalesce(r.rec_ord, r.rowid - f.base + 1) AS rec_ord,
+           coalesce(r.label, f.unit || ' ' || (r.rowid - f.base + 1)) AS label,
+           NULL::VARCHAR AS stream, {_fields("r")}, r.conversation_parts.total_count AS parts_total,
+           {_record_columns("r.conversation_parts.conversation_parts",
+                            "r.conversation_parts IS NOT NULL")}
     FROM ic_raw r JOIN ic_files f USING (file_no)
     WHERE r.conversations IS NULL AND r.stream IS NULL AND r.record IS NULL
       AND r.type IS DISTINCT FROM 'conversation.list'
     UNION ALL
     SELECT * FROM ic_derived
 ),
+ids AS (
+    SELECT * REPLACE (CASE WHEN ic_bad_id(id) IS NULL THEN id END AS id),
+           ic_bad_id(id) AS id_kind
+    FROM records
+),
 checked AS (
     SELECT *, CASE
+        WHEN shape_field IS NOT NULL THEN shape_field
         WHEN stream NOT IN ('conversations', 'conversation_parts') THEN 'stream'
         WHEN stream = 'conversation_parts' THEN
             CASE WHEN coalesce(trim(conv_ref), '') = '' THEN 'conversation_id' END
         WHEN type IS NOT NULL AND type <> 'conversation' THEN 'type'
         WHEN id IS NULL OR trim(id) = '' THEN 'id'
     END AS problem_field
-    FROM records
+    FROM ids
 )
 SELECT *,
-    CASE problem_field
+    CASE WHEN shape_field IS NOT NULL THEN shape_reason ELSE CASE problem_field
         WHEN 'stream' THEN 'airbyte stream ''' || stream || ''' is not a conversation record'
-        WHEN 'conversation_id' THEN 'conversation part has no conversation_id'
+        WHEN 'conversation_id' THEN coalesce('conversation part''s conversation_id is '
+            || conv_ref_kind || ', not a string or number',
+            'conversation part has no conversation_id')
         WHEN 'type' THEN 'record of type ''' || type || ''' is not a conversation'
-        WHEN 'id' THEN 'conversation has no id'
-    END AS reason,
+        WHEN 'id' THEN coalesce('conversation id is ' || id_kind || ', not a string or number',
+                                'conversation has no id')
+    END END AS reason,
     CASE WHEN problem_field IS NOT NULL THEN 'quarantine'
          WHEN stream = 'conversation_parts' THEN 'part' ELSE 'conversation' END AS kind,
     ic_channel(channel, source.type) AS conv_channel,
@@ -232,155 +283,29 @@ HAVING count(*) FILTER (WHERE r.type IS NOT NULL OR r.stream IS NOT NULL OR r.re
 ORDER BY f.file_no LIMIT 1
 """
 
-COUNTS = "SELECT source_file, count(*) FROM ic_records GROUP BY source_file"
+# Records read: rows of ic_records, and records rejected by the record-by-record read.
+COUNTS = """
+SELECT source_file, count(*) FROM (
+    SELECT source_file FROM ic_records UNION ALL SELECT source_file FROM ic_rejects)
+GROUP BY source_file
+"""
 
 QUARANTINE = """
 INSERT INTO quarantine (source_file, source_record, conversation_id, field, reason)
-SELECT source_file, label,
-       CASE WHEN stream = 'conversation_parts' THEN nullif(trim(conv_ref), '')
-            WHEN problem_field <> 'type' THEN nullif(trim(id), '') END,
-       problem_field, reason
-FROM ic_records WHERE kind = 'quarantine' ORDER BY file_no, rec_ord
-"""
-
-
-def customer_id(customer_types: list[str]) -> str:
-    """The first contact, else the source author when that author is a customer."""
-    types = ", ".join(sql_string(t) for t in customer_types)
-    return (f"coalesce(contacts.contacts[1].id, "
-            f"CASE WHEN source.author.type IN ({types}) THEN source.author.id END)")
-
-
-def conversations_insert(customer_types: list[str]) -> str:
-    return f"""
-INSERT INTO stage_conversations BY NAME
-SELECT id AS conversation_id, {customer_id(customer_types)} AS customer_id,
-       conv_channel AS channel, ai_agent.resolution_state AS vendor_label,
-       ic_vendor_state(ai_agent.resolution_state) AS vendor_state,
-       ic_is_preview(ai_agent.source_type) AS is_preview,
-       -- Both are "null if no answer delivered" (a greeting is not an answer); either one set
-       -- means an answer (older exports may lack last_answer_type). No ai_agent: unknown.
-       CASE WHEN ai_agent IS NOT NULL THEN ai_agent.last_answer_type IS NOT NULL
-                OR ai_agent.resolution_state IS NOT NULL END AS ai_answered,
-       source_file, label AS source_record, rec_ord AS source_ord
-FROM ic_records WHERE kind = 'conversation'
-"""
-
-
-# The conversation's `source` is its first message, at the conversation's created_at.
-SOURCE_EVENTS = f"""
-INSERT INTO stage_events BY NAME
-SELECT id AS conversation_id, 'source' AS event_id, auditor_parse_ts(created_at) AS created_at,
-       ic_first_role(source.delivered_as, ic_role(source.author.type,
-           ic_ai_flag(source.author.from_ai_agent, source.author.is_ai_answer), ai_on))
-           AS actor_role,
-       source.author.id AS actor_id, 'message' AS event_type,
-       coalesce(nullif(text, ''), nullif(ic_text(source.subject), '')) AS body,
-       conv_channel AS channel, created_at AS created_at_raw, NULL AS rating_raw,
-       source_file, label AS source_record, rec_ord * {PART_SHIFT} AS source_ord
-FROM (SELECT *, ic_decode(stripped) AS text
-      FROM (SELECT *, ic_strip(source.body) AS stripped FROM ic_records
-            WHERE kind = 'conversation' AND source IS NOT NULL))
-"""
-
-# Parts are collected first (one row each, conversation attributes alongside), then mapped by
-# one statement: the collected table has a row group per ~120k parts, so the costly per-part
-# expressions run on every core, where a scan of ic_raw (one row per conversation) would not.
-PARTS_DDL = f"""
-CREATE OR REPLACE TEMP TABLE ic_parts (
-    conversation_id VARCHAR, source_file VARCHAR, source_record VARCHAR, idx BIGINT,
-    source_ord BIGINT, channel VARCHAR, ai_on BOOLEAN, after_close BOOLEAN,
-    offered {sql_type(PART["metadata"]["quick_reply_options"])}, p {sql_type(PART)})
-"""
-
-# Parts inside conversation records, in array order; `open` is a reopen only after a close.
-INLINE_PARTS = f"""
-INSERT INTO ic_parts BY NAME
-SELECT conversation_id, source_file, idx, rec_ord * {PART_SHIFT} + idx AS source_ord, channel,
-       ai_on, coalesce(first_close < idx, false) AS after_close, offered, p
-FROM (
-    SELECT id AS conversation_id, source_file, rec_ord, conv_channel AS channel, ai_on,
-           list_position(list_transform(parts, lambda p: p.part_type), 'close') AS first_close,
-           flatten(list_transform(parts, lambda p: p.metadata.quick_reply_options)) AS offered,
-           unnest(parts) AS p, generate_subscripts(parts, 1) AS idx
-    FROM ic_records WHERE kind = 'conversation' AND len(parts) > 0
-)
-"""
-
-# Airbyte's conversation_parts stream: one part per record, joined to its conversation (from
-# any input file) for the channel and the AI-participation default.
-AIRBYTE_PARTS = f"""
-INSERT INTO ic_parts BY NAME
-WITH carried AS (
-    SELECT file_no, rec_ord, label, source_file, conv_ref AS conversation_id, parts[1] AS p
-    FROM ic_records WHERE kind = 'part'
-),
-convs AS (
-    SELECT id, first(conv_channel ORDER BY file_no, rec_ord) AS channel, bool_or(ai_on) AS ai_on
-    FROM ic_records WHERE kind = 'conversation' AND id IN (SELECT conversation_id FROM carried)
-    GROUP BY id
-)
-SELECT c.conversation_id, c.source_file, c.label AS source_record,
-       c.rec_ord * {PART_SHIFT} AS source_ord, v.channel, coalesce(v.ai_on, false) AS ai_on,
-       coalesce(bool_or(c.p.part_type = 'close') OVER (
-           PARTITION BY c.conversation_id ORDER BY c.file_no, c.rec_ord
-           ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), false) AS after_close,
-       flatten(list(c.p.metadata.quick_reply_options) OVER (PARTITION BY c.conversation_id))
-           AS offered, c.p
-FROM carried c LEFT JOIN convs v ON v.id = c.conversation_id
-"""
-
-# A quick reply without a body reads as the options it offers ("That helped | Get more help"),
-# or as the option the customer clicked (looked up among the conversation's offered options).
-PART_EVENTS = """
-INSERT INTO stage_events BY NAME
-SELECT conversation_id, p.id AS event_id, auditor_parse_ts(p.created_at) AS created_at,
-       role AS actor_role, p.author.id AS actor_id,
-       ic_event_type(p.part_type, role, ic_routed(p.assigned_to), after_close) AS event_type,
-       coalesce(nullif(text, ''), nullif(array_to_string(
-           list_transform(p.metadata.quick_reply_options, lambda o: o.text), ' | '), ''),
-           list_filter(offered, lambda o: o.uuid = p.metadata.quick_reply_uuid)[1].text) AS body,
-       channel, p.created_at AS created_at_raw, NULL AS rating_raw, source_file,
-       coalesce(source_record, 'conversation ' || conversation_id || ' part ' || idx)
-           AS source_record, source_ord
-FROM (SELECT *, ic_decode(stripped) AS text
-      FROM (SELECT *, ic_role(p.author.type, ic_ai_flag(p.author.from_ai_agent,
-                              p.author.is_ai_answer), ai_on) AS role,
-                   ic_strip(p.body) AS stripped
-            FROM ic_parts))
-"""
-
-
-def ratings_insert(customer_types: list[str]) -> str:
-    """conversation_rating and ai_agent.rating: rating events by the customer, after the parts."""
-    return f"""
-INSERT INTO stage_events BY NAME
-WITH rated AS (
-    SELECT id, updated_at, conversation_rating, ai_agent, conv_channel, source_file, label,
-           {customer_id(customer_types)} AS customer,
-           rec_ord * {PART_SHIFT} + coalesce(len(parts), 0) AS last_ord
-    FROM ic_records WHERE kind = 'conversation'
-      AND (conversation_rating.rating IS NOT NULL OR ai_agent.rating IS NOT NULL)
-)
-SELECT id AS conversation_id, 'conversation_rating' AS event_id,
-       auditor_parse_ts(coalesce(conversation_rating.created_at, updated_at)) AS created_at,
-       'customer' AS actor_role, coalesce(conversation_rating.contact.id, customer) AS actor_id,
-       'rating' AS event_type, nullif(ic_text(conversation_rating.remark), '') AS body,
-       conv_channel AS channel, coalesce(conversation_rating.created_at, updated_at)
-       AS created_at_raw, conversation_rating.rating AS rating_raw, source_file,
-       label || ', conversation_rating' AS source_record, last_ord + 1 AS source_ord
-FROM rated WHERE conversation_rating.rating IS NOT NULL
-UNION ALL
-SELECT id, 'ai_agent_rating',
-       auditor_parse_ts(coalesce(ai_agent.updated_at, ai_agent.created_at, updated_at)),
-       'customer', customer, 'rating', nullif(ic_text(ai_agent.rating_remark), ''), conv_channel,
-       coalesce(ai_agent.updated_at, ai_agent.created_at, updated_at), ai_agent.rating,
-       source_file, label || ', ai_agent.rating', last_ord + 2
-FROM rated WHERE ai_agent.rating IS NOT NULL
+SELECT source_file, label, conversation_id, field, reason FROM (
+    SELECT file_no, rec_ord, source_file, label,
+           CASE WHEN stream = 'conversation_parts' OR shape_field IS NOT NULL
+                THEN nullif(trim(conv_ref), '')
+                WHEN problem_field <> 'type' THEN nullif(trim(id), '') END AS conversation_id,
+           problem_field AS field, reason
+    FROM ic_records WHERE kind = 'quarantine'
+    UNION ALL
+    SELECT file_no, rec_ord, source_file, label, conversation_id, field, reason FROM ic_rejects)
+ORDER BY file_no, rec_ord
 """
 
 
 def cleanup() -> list[str]:
     return ["DROP VIEW IF EXISTS ic_records", "DROP TABLE IF EXISTS ic_derived",
-            "DROP TABLE IF EXISTS ic_parts",
+            "DROP TABLE IF EXISTS ic_parts", "DROP TABLE IF EXISTS ic_rejects",
             "DROP TABLE IF EXISTS ic_raw", "DROP TABLE IF EXISTS ic_files"]

@@ -82,7 +82,7 @@ def bad_line(con: duckdb.DuckDBPyConnection, file: InputFile, json_format: str) 
     """The first invalid line: per line in SQL for JSONL, by Python's parser for a document."""
     if json_format != "newline_delimited":
         return _document_error_line(file)
-    query = (f"SELECT min(n) FROM {numbered_lines(str(file.path))} "
+    query = (f"SELECT min(n) FROM {text_lines(str(file.path))} "
              f"WHERE trim(coalesce(line, '')) <> '' AND NOT json_valid(line)")
     try:
         rows = con.execute(query).fetchall()
@@ -104,14 +104,6 @@ def _document_error_line(file: InputFile) -> int | None:
     except (OSError, EOFError):
         return None
     return None
-
-
-def numbered_lines(path: str) -> str:
-    """The file's lines as (n, line), for error diagnosis: JSON is not parsed here."""
-    reader = (f"read_csv({sql_string(path)}, columns = {{'line': 'VARCHAR'}}, "
-              f"delim = {sql_string(chr(31))}, quote = '', escape = '', header = false, "
-              f"auto_detect = false, max_line_size = {1 << 30})")
-    return f"(SELECT row_number() OVER () AS n, line FROM {reader})"
 
 
 # A line longer than this fails the line reader, as a longer record fails DuckDB's JSON reader
@@ -139,3 +131,20 @@ def json_lines(path: str) -> str:
     return (f"(SELECT n AS line_no, row_number() OVER (ORDER BY n) AS record_no, line, "
             f"json_valid(line) AS valid FROM {text_lines(path)} "
             f"WHERE trim(coalesce(line, '')) <> '')")
+
+
+def numbered_json_texts(path: str, json_format: str) -> str:
+    """A JSON file's records as text, to read it record by record: (line, record, text).
+
+    JSONL: every non-blank line, with its physical line and its number among records; a line
+    that is not valid JSON is a row too. A document (array, pretty-printed): its records, with
+    no line; an invalid document fails as a whole.
+    """
+    if json_format == "newline_delimited":
+        # Both numberings stream, in file order (preserve_insertion_order): nothing is sorted.
+        return (f"(SELECT n AS line, row_number() OVER () AS record, line AS text "
+                f"FROM {text_lines(path)} WHERE regexp_matches(line, '\\S'))")
+    limit = f", maximum_object_size = {256 << 20}" if json_format == "unstructured" else ""
+    return (f"(SELECT NULL::BIGINT AS line, row_number() OVER () AS record, "
+            f"CAST(json AS VARCHAR) AS text FROM read_json_objects({sql_string(path)}, "
+            f"format = '{json_format}'{limit}))")
