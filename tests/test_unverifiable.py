@@ -7,7 +7,7 @@ import csv
 import json
 from pathlib import Path
 
-from tests.conftest import run_cli, write_csv, write_events
+from tests.conftest import REPO, run_cli, write_csv, write_events
 
 C, AI, H = "customer", "ai_agent", "human_agent"
 GOOD = [
@@ -155,3 +155,22 @@ def test_an_undecided_vendor_verdict_is_no_ground_for_a_dispute(tmp_path: Path) 
     assert (reproduction["matched"], reproduction["billed_not_reproduced"],
             reproduction["billed_undetermined"]) == (1, 1, 1)
     assert "each line once by its first reason" in result.output
+
+
+LIST_PAGE = REPO / "tests" / "fixtures" / "intercom" / "api-2.16-list.json"
+
+
+def test_a_count_only_invoice_on_a_list_export_is_unverifiable_not_over_billed() -> None:
+    result = run_cli(["audit", str(LIST_PAGE), "--billed-count", "1", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["count_only"]["overbilled_items"] == 0
+    assert report["count_only"]["unverifiable_items"] == 1
+    assert (report["disputed"]["items"], report["unverifiable"]["items"]) == (0, 1)
+    assert report["warnings"] and "list or search export" in report["warnings"][0]
+
+
+def test_compare_says_how_many_conversations_it_left_out() -> None:
+    result = run_cli(["compare", str(LIST_PAGE), "--rulesets", "intercom-fin,strict"])
+    assert result.exit_code == 0, result.output
+    assert "left out: the export cannot support a verdict on them" in result.output

@@ -100,7 +100,9 @@ def compare_command(exports: tuple[str, ...], rulesets: list[str], fmt: str,
 def render(comparison: Comparison) -> list[str]:
     period = f" ({comparison.period})" if comparison.period else ""
     width = max([24, *(len(r.label) for r in comparison.rulesets)])  # what-if labels are long
-    lines = [f"{comparison.conversations:,} conversations compared{period}", "",
+    left_out = (f"; {comparison.not_judged:,} left out: the export cannot support a verdict on "
+                "them (incomplete export or quarantined records)" if comparison.not_judged else "")
+    lines = [f"{comparison.conversations:,} conversations compared{period}{left_out}", "",
              f"  {'rule set':<{width}} {'unit':<24} {'conversations':>13} {'units':>9} "
              f"{'amount':>13}"]
     lines += [f"  {a:<{width}} {b:<24} {c:>13} {d:>9} {e:>13}" for a, b, c, d, e in

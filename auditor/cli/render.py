@@ -63,7 +63,9 @@ def reproduction_lines(report: Report) -> list[str]:
         c = report.count_only
         lines.append(f"Count-only invoice: billed {c.billed_count:,}, vendor definition counts "
                      f"{c.vendor_count:,}, contract accepts {c.contract_count:,}: estimated "
-                     f"over-billing {c.overbilled_items:,} items ({_usd(c.overbilled_amount)}).")
+                     f"over-billing {c.overbilled_items:,} items ({_usd(c.overbilled_amount)})"
+                     + (f"; {c.unverifiable_items:,} unverifiable (conversations the export "
+                        "cannot judge)." if c.unverifiable_items else "."))
     return lines
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from auditor import __version__
+from auditor.engine import scalar
 from auditor.billing import BillRead
 from auditor.reconcile import (
     BILLING_REASONS, build_reproduction, count_only_breakdown, excess_reason,
@@ -32,7 +33,7 @@ def build_report(con: duckdb.DuckDBPyConnection, request: AuditRequest, vendor: 
                  price: Decimal | None, observed_until: datetime | None = None) -> Report:
     glossary = reason_glossary(contract)
     totals = status_totals(con)
-    count_only = (_count_only(con, request, price, contract)
+    count_only = (_count_only(con, request, price, contract, vendor)
                   if request.billed_count is not None else None)
     billed_items = sum(n for n, _ in totals.values())
     billed_amount = sum((a for _, a in totals.values()), Decimal(0))
@@ -42,7 +43,10 @@ def build_report(con: duckdb.DuckDBPyConnection, request: AuditRequest, vendor: 
     if count_only is not None:  # a count-only invoice: the estimate stands in for line statuses
         billed_items, billed_amount = count_only.billed_count, _amount(count_only.billed_count, price)
         disputed = (count_only.overbilled_items, _amount(count_only.overbilled_items, price))
-        confirmed = (billed_items - disputed[0], billed_amount - disputed[1])
+        unverifiable = (count_only.unverifiable_items,
+                        _amount(count_only.unverifiable_items, price))
+        confirmed = (billed_items - disputed[0] - unverifiable[0],
+                     billed_amount - disputed[1] - unverifiable[1])
     return Report(
         period=str(request.period) if request.period else None,
         contract=contract.id, vendor=vendor.id,
@@ -175,17 +179,25 @@ def _observation_notes(observation: Observation) -> list[str]:
 
 
 def _count_only(con: duckdb.DuckDBPyConnection, request: AuditRequest,
-                price: Decimal | None, contract: RuleSet) -> CountOnly:
+                price: Decimal | None, contract: RuleSet, vendor: RuleSet) -> CountOnly:
+    """The over-billing estimate of a count-only invoice, on the conversations the export can
+    judge. Billed items that could be conversations it cannot judge are taken off first: they
+    are unverifiable, never estimated as over-billing."""
     billed = int(request.billed_count or 0)
+    unjudged = int(scalar(con, "SELECT count(*) FROM unjudgeable") or 0)
+    # A conversation is at least one unit; with several units per conversation, no bound.
+    allowance = unjudged if vendor.units is None or not unjudged else billed
+    judged_billed = max(billed - allowance, 0)
     vendor_count, contract_count, breakdown = count_only_breakdown(con, request.period, contract)
-    unexplained = max(billed - vendor_count, 0)
+    unexplained = max(judged_billed - vendor_count, 0)
     by_reason = dict(breakdown)
     if unexplained:
         by_reason["not_reproduced"] = unexplained
-    over = max(billed - contract_count, 0)
+    over = max(judged_billed - contract_count, 0)
     return CountOnly(billed_count=billed, vendor_count=vendor_count, contract_count=contract_count,
                      overbilled_items=over, overbilled_amount=float(round(_amount(over, price), 2)),
-                     unexplained_items=unexplained, by_reason=by_reason)
+                     unexplained_items=unexplained, unverifiable_items=billed - judged_billed,
+                     by_reason=by_reason)
 
 
 def _credits(con: duckdb.DuckDBPyConnection) -> Money:

@@ -101,7 +101,10 @@ def _reproduction(report: Report) -> str:
         text += (f"\n\nCount-only invoice: billed {c.billed_count:,}; the vendor's definition "
                  f"counts {c.vendor_count:,}; the contract accepts {c.contract_count:,}. "
                  f"Estimated over-billing: {c.overbilled_items:,} items "
-                 f"({_usd(c.overbilled_amount)}).")
+                 f"({_usd(c.overbilled_amount)})."
+                 + (f" {c.unverifiable_items:,} billed items could be conversations the export "
+                    f"cannot judge, so they are unverifiable, not estimated as over-billing."
+                    if c.unverifiable_items else ""))
     return text
 
 

@@ -93,6 +93,10 @@ class CountOnly(BaseModel):
     overbilled_items: int
     overbilled_amount: float
     unexplained_items: int = Field(description="Billed beyond what the vendor's own definition counts.")
+    unverifiable_items: int = Field(
+        default=0, description="Billed items that could be conversations the export cannot "
+                               "judge (incomplete export, quarantined records): left out of "
+                               "the estimate, never counted as over-billing.")
     by_reason: dict[str, int] = Field(description="Vendor-counted conversations the contract rejects, by first reason.")
 
 
