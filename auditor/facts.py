@@ -8,7 +8,6 @@ usually once per run, and only with the columns the chosen rule sets read.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection
 from datetime import datetime
 from typing import NamedTuple
@@ -17,6 +16,7 @@ import duckdb
 from pydantic import BaseModel, Field
 
 from auditor.engine import sql_string
+from auditor.warehouse.dialects import phrase_pattern
 
 
 class Fact(NamedTuple):
@@ -122,7 +122,8 @@ FACT_COLUMNS: tuple[Fact, ...] = (
     Fact("has_handoff", "BOOLEAN", "At least one handoff event."),
     Fact("handoff_after_last_ai", "BOOLEAN", "A handoff at or after the AI's last message."),
     Fact("customer_asked_for_human", "BOOLEAN",
-         "A customer message contains one of human_request_phrases."),
+         "A customer message contains one of human_request_phrases (phrases match whole words, "
+         "ignoring the case of ASCII letters only)."),
     Fact("first_human_request_at", "TIMESTAMP", "When the customer first asked for a human."),
     Fact("customer_wrote_after_last_ai", "BOOLEAN", "The customer wrote after the AI's last message."),
     Fact("customer_confirmed_after_last_ai", "BOOLEAN",
@@ -161,7 +162,8 @@ FACT_COLUMNS: tuple[Fact, ...] = (
     Fact("reopened", "BOOLEAN", "A reopen event, or a customer message after a close."),
     Fact("reopened_at", "TIMESTAMP", "When it was first reopened."),
     Fact("next_contact_conversation_id", "VARCHAR",
-         "The same customer's next conversation started after this one's last AI message."),
+         "The same customer's next conversation started after this one's last AI message (of "
+         "several starting at the same instant, the smallest id in byte order)."),
     Fact("next_contact_at", "TIMESTAMP", "When that next conversation started."),
     Fact("hours_to_next_contact", "DOUBLE",
          "Hours from this conversation's last AI message to that next conversation."),
@@ -184,11 +186,10 @@ FACT_NAMES: frozenset[str] = frozenset(f.name for f in FACT_COLUMNS)
 
 
 def phrase_regex(phrases: list[str]) -> str:
-    """A case-folded RE2 pattern matching any phrase as whole words; never matches when empty."""
-    if not phrases:
-        return r"a\bb"  # a word boundary between two letters cannot exist
-    alternatives = "|".join(re.escape(p.strip().lower()) for p in phrases if p.strip())
-    return rf"(?i)\b(?:{alternatives})\b"  # case-insensitive: no lower() copy of every text
+    """The pattern matching any phrase as whole words, ASCII case-insensitive (the one every
+    engine runs: auditor/warehouse/dialects.py); never matches when there are none."""
+    pattern = phrase_pattern(phrases)
+    return r"a\bb" if pattern is None else pattern  # no word boundary between two letters
 
 
 def _sql(params: FactParams, columns: list[str], ends_at: datetime | None) -> str:
@@ -390,13 +391,19 @@ base AS (
     CROSS JOIN (SELECT {export_ends_at} AS export_ends_at) x
 ),
 -- Repeat contacts: an ASOF join on a narrow table, so the wide one is not sorted or copied.
+-- Of conversations starting at the same instant the smaller id is the next contact (ASOF
+-- alone would pick any): one start per customer and instant.
 who AS (
     SELECT conversation_id, customer_id, first_event_at AS started_at, last_ai_message_at
     FROM base WHERE customer_id IS NOT NULL
 ),
+starts AS (
+    SELECT customer_id, started_at, min(conversation_id) AS conversation_id
+    FROM who WHERE started_at IS NOT NULL GROUP BY customer_id, started_at
+),
 next_contact AS (
     SELECT w.conversation_id, s.conversation_id AS next_id, s.started_at AS next_at
-    FROM who w ASOF JOIN who s
+    FROM who w ASOF JOIN starts s
         ON w.customer_id = s.customer_id AND s.started_at > w.last_ai_message_at
 ),
 -- Windows and sessions are greedy: each starts at the first moment after the previous one

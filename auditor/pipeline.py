@@ -98,9 +98,7 @@ def audit(request: AuditRequest, out_dir: Path | None = None,
                               request.sources,
                               count_conversations=False)
         stage(f"{ingest.events:,} events ({ingest.quarantined:,} records quarantined)")
-        vendor = resolve_ruleset(request.vendor or default_vendor(ingest.formats)).with_overrides(
-            request.vendor_params, "--vendor-param")
-        contract = resolve_ruleset(request.contract).with_overrides(request.contract_params)
+        vendor, contract = request_rulesets(request, ingest.formats)
         plan = resolve_plan(request.plan) if request.plan else None
         ends_at = observation_end(con, request.as_of)
         build_all_facts(con, vendor, contract, ends_at)
@@ -149,6 +147,14 @@ def observation_end(con: duckdb.DuckDBPyConnection, as_of: datetime | None) -> d
         raise UsageError(f"--as-of {as_of.isoformat(sep=' ')} UTC is before the export's last "
                          f"event ({shown})", f"give {shown} or later, or leave --as-of out")
     return as_of
+
+
+def request_rulesets(request: AuditRequest, formats: list[str]) -> tuple[RuleSet, RuleSet]:
+    """The vendor rule set (by default the one the export's formats name) and the contract,
+    with the command line's param overrides."""
+    vendor = resolve_ruleset(request.vendor or default_vendor(formats))
+    return (vendor.with_overrides(request.vendor_params, "--vendor-param"),
+            resolve_ruleset(request.contract).with_overrides(request.contract_params))
 
 
 def build_all_facts(con: duckdb.DuckDBPyConnection, vendor: RuleSet, contract: RuleSet,

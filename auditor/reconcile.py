@@ -184,16 +184,18 @@ FROM reasoned
 """  # no ORDER BY: every reader of findings orders by line itself
 
 
-def build_reproduction(con: duckdb.DuckDBPyConnection, period: Period | None) -> dict[str, int]:
+def build_reproduction(con: duckdb.DuckDBPyConnection, period: Period | None,
+                       count: int | None = None) -> dict[str, int]:
     """The vendor rule set's units on the export against the billed units.
 
     Sums of findings' `reproduced` column, so report and findings always agree:
     matched + billed_not_reproduced + billed_undetermined = billed units;
     matched + reproduced_not_billed = count (the vendor's units in the period, over the
-    conversations that can be judged).
+    conversations that can be judged). `count` is given when the whole export's verdicts are
+    elsewhere (an audit run in a warehouse engine).
     """
     in_period = period.sql_contains("f.last_ai_message_at") if period else "true"
-    count = int(scalar(con, f"""
+    count = count if count is not None else int(scalar(con, f"""
         SELECT coalesce(sum(v.units), 0) FROM vendor_verdicts v
         JOIN vendor_facts f USING (conversation_id)
         ANTI JOIN unjudgeable u USING (conversation_id)

@@ -48,5 +48,6 @@ def run_cli(args: list[str]) -> Result:
     import auditor.cli.price  # noqa: F401
     import auditor.cli.rules  # noqa: F401
     import auditor.cli.trend  # noqa: F401
+    import auditor.cli.warehouse  # noqa: F401
 
     return CliRunner().invoke(cli, args, catch_exceptions=False)

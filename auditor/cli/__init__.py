@@ -74,5 +74,6 @@ def main() -> None:
     from auditor.cli import price as _price  # noqa: F401
     from auditor.cli import rules as _rules  # noqa: F401
     from auditor.cli import trend as _trend  # noqa: F401
+    from auditor.cli import warehouse as _warehouse  # noqa: F401
 
     cli(prog_name="auditor")

@@ -7,11 +7,13 @@ import sys
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 
 import click
 
 from auditor.cli import EXIT_CODES_HELP, cli
 from auditor.cli.options import json_option, param_option, source_options
+from auditor.cli.warehouse import audit_in_engine, engine_options
 from auditor.cli.render import echo_summary
 from auditor.errors import ExitCode, UsageError
 from auditor.pipeline import AuditRequest, audit, ingest_only
@@ -113,7 +115,7 @@ def _evidence(pack: Path | None, no_redact: bool, letter_template: Path | None,
 
 
 @cli.command(epilog=EXIT_CODES_HELP)
-@click.argument("exports", nargs=-1, required=True, type=click.Path())
+@click.argument("exports", nargs=-1, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="auto", show_default=True,
               help="Export format; auto detects it per file.")
 @click.option("--billed", "billed_csv", type=click.Path(), metavar="FILE",
@@ -165,6 +167,7 @@ def _evidence(pack: Path | None, no_redact: bool, letter_template: Path | None,
 @param_option()
 @param_option("--vendor-param", "vendor_params", "the vendor rule set", "negative_rating_max=3")
 @json_option("report.json's content")
+@engine_options
 @source_options
 def audit_command(exports: tuple[str, ...], fmt: str, billed_csv: str | None,
                   billed_from_labels: bool, billed_count: int | None, vendor: str | None,
@@ -174,7 +177,7 @@ def audit_command(exports: tuple[str, ...], fmt: str, billed_csv: str | None,
                   plan: str | None, out: Path | None, evidence_pack: Path | None,
                   no_redact: bool, letter_template: Path | None, as_of: datetime | None,
                   params: dict[str, str], vendor_params: dict[str, str], as_json: bool,
-                  sources: SourceOptions) -> None:
+                  sources: SourceOptions, **engine: Any) -> None:
     """Audit a vendor's bill against your conversation export.
 
     Every billed line gets one status: confirmed, disputed (with reason codes) or
@@ -216,6 +219,11 @@ def audit_command(exports: tuple[str, ...], fmt: str, billed_csv: str | None,
             --param repeat_contact_hours=168 --vendor-param negative_rating_max=3
         auditor audit intercom_export.jsonl.gz --billed fin_invoice.csv \\
             --out report/ --json > summary.json
+        auditor audit --engine postgres --dsn 'host=db dbname=support' \\
+            --events support.events --conversations support.conversations \\
+            --billed fin_invoice.csv --out report/
+        auditor audit --engine spark --events s3a://lake/events/ \\
+            --billed fin_invoice.csv --spark-master spark://head:7077
     """
     evidence = _evidence(evidence_pack, no_redact, letter_template, out)
     request = AuditRequest(
@@ -225,8 +233,13 @@ def audit_command(exports: tuple[str, ...], fmt: str, billed_csv: str | None,
         billed_at_column=billed_at_column, amount_column=amount_column,
         units_column=units_column, date_format=date_format, plan=plan, sources=sources,
         as_of=as_of, contract_params=params, vendor_params=vendor_params)
-    report = audit(request, out, progress=_progress(list(exports)),  # type: ignore[arg-type]
-                   evidence=evidence)
+    if engine["engine_name"]:  # the audit runs where the data lives (docs/warehouse.md)
+        report = audit_in_engine(engine, request, out, lambda m: click.echo(m, err=True))
+    elif not exports:
+        raise UsageError("give the export file(s) to audit, or --engine with --events TABLE")
+    else:
+        report = audit(request, out, progress=_progress(list(exports)),  # type: ignore[arg-type]
+                       evidence=evidence)
     if as_json:
         _finish_json(report, out, evidence)
     else:

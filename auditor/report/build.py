@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import duckdb
 
@@ -28,12 +28,22 @@ if TYPE_CHECKING:
     from auditor.pipeline import AuditRequest
 
 
+class ExportFigures(NamedTuple):
+    """Figures over the whole export, when its verdicts are not in `con` (an audit run in a
+    warehouse engine, whose summary computed them): the vendor's units in the period and the
+    count-only breakdown (vendor units, contract units, [(reason, units)])."""
+
+    vendor_units: int
+    count_only: tuple[int, int, list[tuple[str, int]]]
+
+
 def build_report(con: duckdb.DuckDBPyConnection, request: AuditRequest, vendor: RuleSet,
                  contract: RuleSet, ingest: IngestSummary, bill: BillRead | None,
-                 price: Decimal | None, observed_until: datetime | None = None) -> Report:
+                 price: Decimal | None, observed_until: datetime | None = None,
+                 export: ExportFigures | None = None) -> Report:
     glossary = reason_glossary(contract)
     totals = status_totals(con)
-    count_only = (_count_only(con, request, price, contract, vendor)
+    count_only = (_count_only(con, request, price, contract, vendor, ingest, export)
                   if request.billed_count is not None else None)
     billed_items = sum(n for n, _ in totals.values())
     billed_amount = sum((a for _, a in totals.values()), Decimal(0))
@@ -61,7 +71,9 @@ def build_report(con: duckdb.DuckDBPyConnection, request: AuditRequest, vendor: 
                                   by_reason={c: n for c, n, _ in reason_totals(con, "unverifiable")}),
         credits=_credits(con),
         reproduction=Reproduction(ruleset=vendor.id, unit=vendor.billing_unit,
-                                  **build_reproduction(con, request.period)),
+                                  **build_reproduction(
+                                      con, request.period,
+                                      export.vendor_units if export else None)),
         count_only=count_only,
         observation=observation,
         ingest=ingest_section(ingest),
@@ -179,16 +191,21 @@ def _observation_notes(observation: Observation) -> list[str]:
 
 
 def _count_only(con: duckdb.DuckDBPyConnection, request: AuditRequest,
-                price: Decimal | None, contract: RuleSet, vendor: RuleSet) -> CountOnly:
+                price: Decimal | None, contract: RuleSet, vendor: RuleSet,
+                ingest: IngestSummary, export: ExportFigures | None = None) -> CountOnly:
     """The over-billing estimate of a count-only invoice, on the conversations the export can
     judge. Billed items that could be conversations it cannot judge are taken off first: they
     are unverifiable, never estimated as over-billing."""
     billed = int(request.billed_count or 0)
-    unjudged = int(scalar(con, "SELECT count(*) FROM unjudgeable") or 0)
+    # In an engine only the counts by reason came back: their sum may count a conversation
+    # twice, which only makes the estimate more cautious.
+    unjudged = (sum(ingest.unjudgeable.values()) if export
+                else int(scalar(con, "SELECT count(*) FROM unjudgeable") or 0))
     # A conversation is at least one unit; with several units per conversation, no bound.
     allowance = unjudged if vendor.units is None or not unjudged else billed
     judged_billed = max(billed - allowance, 0)
-    vendor_count, contract_count, breakdown = count_only_breakdown(con, request.period, contract)
+    vendor_count, contract_count, breakdown = (
+        export.count_only if export else count_only_breakdown(con, request.period, contract))
     unexplained = max(judged_billed - vendor_count, 0)
     by_reason = dict(breakdown)
     if unexplained:

@@ -251,6 +251,13 @@ def compile_condition(tree: exp.Expression, params: Mapping[str, ParamValue]) ->
     def substitute(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Column) and node.name in params:
             return literal(params[node.name])
+        if isinstance(node, exp.Lower | exp.Upper):
+            # ASCII letters only, as in every warehouse engine (auditor/warehouse/dialects.py):
+            # Unicode case mappings differ between engines.
+            pair = (string.ascii_uppercase, string.ascii_lowercase)
+            source, target = pair if isinstance(node, exp.Lower) else pair[::-1]
+            return exp.Translate(this=node.this.transform(substitute),
+                                 from_=exp.Literal.string(source), to=exp.Literal.string(target))
         return node
 
     # comments=False: only the checked tree reaches DuckDB, not text that rode along with it.

@@ -105,6 +105,10 @@ def _arguments(listed: str) -> list[str]:
 
 
 def _no_function(name: str, arguments: list[str]) -> tuple[str, str | None]:
+    if name.lower() == "translate" and len(arguments) == 3:
+        # lower() and upper() are compiled to an ASCII-only translate() (expressions.py): the
+        # author wrote one of those, and its one argument is the first.
+        name, arguments = "lower", arguments[:1]
     shown = FUNCTION_NAMES.get(name, name)
     kinds = [words_for(a) for a in arguments]
     if shown.replace("_", "").isalnum() and shown.upper() != "LIKE" and shown.upper() != "ILIKE":

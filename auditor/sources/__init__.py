@@ -108,7 +108,8 @@ FALLBACK_VENDOR = "intercom-fin"
 
 def default_vendor(formats: list[str]) -> str:
     """The vendor rule set for an export read as these formats, for an audit without --vendor."""
-    vendors = {getattr(adapter(f), "DEFAULT_VENDOR", FALLBACK_VENDOR) for f in formats}
+    vendors = {getattr(adapter(f), "DEFAULT_VENDOR", FALLBACK_VENDOR) if f in ADAPTER_MODULES
+               else FALLBACK_VENDOR for f in formats}
     if len(vendors) > 1:
         raise UsageError(f"the export mixes formats of different vendors ({', '.join(formats)})"
                          f", so there is no default vendor rule set",

@@ -15,6 +15,7 @@ from auditor.engine import (
 )
 from auditor.errors import InputError
 from auditor.schema import ACTOR_ROLES, EVENT_TYPES, LABEL_STATES, TOKEN_COLUMNS, VENDOR_STATES
+from auditor.warehouse.dialects import ascii_lower_sql
 
 
 def _in_list(values: tuple[str, ...]) -> str:
@@ -22,10 +23,11 @@ def _in_list(values: tuple[str, ...]) -> str:
 
 
 def _normalised(column: str, enum_type: str) -> str:
-    # A cast to the ENUM is one lookup; only values that miss are case-folded and tried again.
+    # A cast to the ENUM is one lookup; only values that miss are case-folded (ASCII letters only,
+# as a warehouse engine folds them) and tried again.
     # NULL means not an allowed value. Events keep the ENUM: compact, and cheap to compare.
     return (f"coalesce(try_cast({column} AS {enum_type}), "
-            f"try_cast(lower(trim({column})) AS {enum_type}))")
+            f"try_cast({ascii_lower_sql(f'trim({column})')} AS {enum_type}))")
 
 
 def _count(column: str) -> str:
@@ -215,7 +217,7 @@ def _agreed(column: str) -> str:
 def _label_state(label: str) -> str:
     """The state a known vendor label means (LABEL_STATES), else NULL."""
     cases = " ".join(f"WHEN {sql_string(k)} THEN {sql_string(v)}" for k, v in LABEL_STATES.items())
-    return f"CASE lower(trim({label})) {cases} END"
+    return f"CASE {ascii_lower_sql(f'trim({label})')} {cases} END"
 
 
 def _build_conversations(con: duckdb.DuckDBPyConnection) -> None:
@@ -227,7 +229,8 @@ def _build_conversations(con: duckdb.DuckDBPyConnection) -> None:
                    {_agreed('channel')} AS channel,
                    {_agreed('vendor_label')} AS vendor_label,
                    coalesce(
-                       min(lower(vendor_state)) FILTER (WHERE lower(vendor_state) IN {states}),
+                       min({ascii_lower_sql('vendor_state')}) FILTER (
+                           WHERE {ascii_lower_sql('vendor_state')} IN {states}),
                        {_label_state(_agreed('vendor_label'))}) AS vendor_state,
                    coalesce(bool_or(is_preview), false) AS is_preview,
                    bool_or(ai_answered) AS ai_answered
