@@ -113,6 +113,8 @@ def create_staging_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(ddl("quarantine", QUARANTINE_TABLE_COLUMNS))
     con.execute(ddl("incomplete_conversations", INCOMPLETE_COLUMNS))
     con.execute(ddl("ai_agent_users", AI_AGENT_COLUMNS))
+    # What an adapter says about how it read the export, for the report's notes.
+    con.execute("CREATE TABLE ingest_notes (note VARCHAR)")
     con.execute("CREATE TABLE staged_event_views (name VARCHAR)")
     # Files whose staged rows leave source_record empty: it is '<unit> <source_ord + shift>',
     # built only for the few rows a message needs (building it per row is a real cost).

@@ -583,7 +583,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         description=(__doc__ or "").split("\n\n")[0],
         epilog="examples:\n  python sample_data/generate.py\n"
                "  python sample_data/generate.py --seed 7 --out /tmp/month\n"
-               "  python sample_data/generate.py --canonical 1000000 --out benchmarks/data/",
+               "  python sample_data/generate.py --canonical 1000000 --out benchmarks/data/\n"
+               "  python sample_data/generate.py --fivetran-intercom",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED,
                         help=f"random seed (default {DEFAULT_SEED})")
@@ -594,16 +595,30 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--canonical", type=int, metavar="N",
                         help="write N conversations as canonical Parquet (events.parquet, "
                              "conversations.parquet, billed.csv) instead")
+    parser.add_argument("--fivetran-intercom", action="store_true",
+                        help="only write the October month as Fivetran's Intercom tables "
+                             "(fivetran_intercom_2026-10/) from intercom_2026-10.jsonl.gz "
+                             "in --out; the default run writes them too")
     parser.add_argument("--chunk-size", type=int, default=200_000, metavar="N",
                         help="conversations per chunk in --canonical mode (default 200000)")
     return parser.parse_args(argv)
+
+
+def _fivetran_tables(out: Path) -> str:
+    """The October month as Fivetran's Intercom tables, made from its JSON export."""
+    import _fivetran_intercom as fivetran
+
+    return fivetran.write_tables(out / "intercom_2026-10.jsonl.gz",
+                                 out / "fivetran_intercom_2026-10")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    if args.canonical:
+    if args.fivetran_intercom:
+        print(_fivetran_tables(args.out))
+    elif args.canonical:
         import _canonical_month as canonical  # polars and pyarrow are needed only here
 
         print(canonical.write_month(args.out, args.seed, args.canonical, args.chunk_size))
@@ -614,6 +629,7 @@ def main(argv: list[str] | None = None) -> int:
         import _zendesk_month as zendesk  # the Zendesk month: same company, both export shapes
 
         print(zendesk.write_month(args.out / "zendesk_2026-10", args.seed))
+        print(_fivetran_tables(args.out))
     print(f"wrote {args.out} in {time.perf_counter() - started:.1f}s", file=sys.stderr)
     return 0
 

@@ -37,6 +37,7 @@ ADAPTER_MODULES: dict[str, str] = {
     "canonical": "auditor.sources.canonical",
     "intercom": "auditor.sources.intercom",
     "zendesk": "auditor.sources.zendesk",
+    "fivetran-intercom": "auditor.sources.fivetran_intercom",
 }
 FORMATS: tuple[str, ...] = ("auto", *ADAPTER_MODULES)
 
@@ -130,7 +131,8 @@ def detect_format(file: InputFile) -> str:
             return name
     raise InputError(
         file.display, "format not recognised",
-        hint="use --format canonical|intercom|zendesk; see docs/canonical-schema.md",
+        hint="use --format canonical|intercom|zendesk|fivetran-intercom; see "
+             "docs/canonical-schema.md",
     )
 
 
@@ -214,7 +216,9 @@ def load_sources(
         unjudgeable=unjudgeable,
         incomplete_detail=scalar(con, "SELECT mode(detail ORDER BY detail) "
                                       "FROM incomplete_conversations"),  # type: ignore[arg-type]
-        ai_agents=ai_agents, notes=[m for m in missing if m] if not ai_agents else [],
+        ai_agents=ai_agents,
+        notes=[*(n for (n,) in con.execute("SELECT note FROM ingest_notes ORDER BY rowid")
+                 .fetchall()), *([m for m in missing if m] if not ai_agents else [])],
     )
 
 

@@ -31,7 +31,7 @@ from auditor.sources.json_files import (
     JSON_SUFFIXES, malformed_json_error, other_read_error,
 )
 
-if TYPE_CHECKING:  # options are accepted and ignored: nothing here needs them
+if TYPE_CHECKING:
     from auditor.sources import SourceOptions
 
 FORMAT = "intercom"
@@ -197,13 +197,16 @@ def load(con: duckdb.DuckDBPyConnection, files: list[InputFile], *,
     """Read every file once into ic_raw, then map all of them together (Airbyte parts may sit
     in another file than their conversation)."""
     try:
-        for statement in [*sql.macros(mapping_cases()), *checks.MACROS, sql.raw_table_ddl(),
+        ids = options.ai_agent_ids if options else []
+        for statement in [*sql.macros(mapping_cases(), ids), *checks.MACROS, sql.raw_table_ddl(),
                           sql.FILES_DDL, checks.REJECTS_DDL]:
             con.execute(statement)
         for file_no, file in enumerate(files):
             _read_file(con, file_no, file)
         _check_intercom(con)
         counts = _map_records(con, files)
+        con.executemany("INSERT INTO ai_agent_users VALUES (?, NULL, '--ai-agent-id')",
+                        [[i] for i in dict.fromkeys(ids)])
     finally:
         for statement in sql.cleanup():
             con.execute(statement)

@@ -37,7 +37,8 @@ SOURCE_EVENTS = f"""
 INSERT INTO stage_events BY NAME
 SELECT id AS conversation_id, 'source' AS event_id, auditor_parse_ts(created_at) AS created_at,
        ic_first_role(source.delivered_as, ic_role(source.author.type,
-           ic_ai_flag(source.author.from_ai_agent, source.author.is_ai_answer), ai_on))
+           ic_ai_flag(source.author.from_ai_agent, source.author.is_ai_answer,
+                                 source.author.id), ai_on))
            AS actor_role,
        source.author.id AS actor_id, 'message' AS event_type,
        coalesce(nullif(text, ''), nullif(ic_text(source.subject), '')) AS body,
@@ -111,7 +112,7 @@ SELECT conversation_id, p.id AS event_id, auditor_parse_ts(p.created_at) AS crea
            AS source_record, source_ord
 FROM (SELECT *, ic_decode(stripped) AS text
       FROM (SELECT *, ic_role(p.author.type, ic_ai_flag(p.author.from_ai_agent,
-                              p.author.is_ai_answer), ai_on) AS role,
+                              p.author.is_ai_answer, p.author.id), ai_on) AS role,
                    ic_strip(p.body) AS stripped
             FROM ic_parts))
 """

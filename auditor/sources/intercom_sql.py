@@ -120,16 +120,26 @@ END
 """
 
 
-def macros(cases: dict[str, str]) -> list[str]:
+def ai_flag_macro(ai_agent_ids: list[str]) -> str:
+    """ic_ai_flag(from_ai, is_ai, author_id): the author's AI flags; with --ai-agent-id, the
+    named author is the AI agent whatever its flags, and any other author without a true flag
+    is not (so the pre-2.14 default, bots in AI conversations, no longer applies)."""
+    named = ("WHEN author_id IN (" + ", ".join(sql_string(i) for i in ai_agent_ids)
+             + ") THEN true ") if ai_agent_ids else ""
+    unnamed = "WHEN true THEN false " if ai_agent_ids else ""
+    return ("CREATE OR REPLACE TEMP MACRO ic_ai_flag(from_ai, is_ai, author_id) AS CASE "
+            f"{named}WHEN lower(from_ai) = 'true' OR lower(is_ai) = 'true' THEN true "
+            f"WHEN from_ai IS NOT NULL OR is_ai IS NOT NULL THEN false {unnamed}END")
+
+
+def macros(cases: dict[str, str], ai_agent_ids: list[str] | None = None) -> list[str]:
     """Temporary macros. `cases` holds the CASE bodies generated from the mapping table:
     role(author_type, ai_flag, ai_on), first_role(delivered_as, author_role),
     event_type(part_type, role, routed, after_close), vendor_state(state),
     is_preview(source_type)."""
     return [
         *_text_macros(),
-        "CREATE OR REPLACE TEMP MACRO ic_ai_flag(from_ai, is_ai) AS CASE "
-        "WHEN lower(from_ai) = 'true' OR lower(is_ai) = 'true' THEN true "
-        "WHEN from_ai IS NOT NULL OR is_ai IS NOT NULL THEN false END",
+        ai_flag_macro(ai_agent_ids or []),
         "CREATE OR REPLACE TEMP MACRO ic_ai_on(participated, ai_agent) AS "
         "coalesce(lower(participated) = 'true', false) OR ai_agent IS NOT NULL",
         f"CREATE OR REPLACE TEMP MACRO ic_role(author_type, ai_flag, ai_on) AS {cases['role']}",

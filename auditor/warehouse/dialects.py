@@ -16,6 +16,8 @@ macro pins one definition, and the local DuckDB fast form (auditor/facts.py) use
 - AUD_TEXT(text): byte-order (code point) comparison for min() and ORDER BY tie-breaks
   (PostgreSQL compares with the database's collation otherwise).
 - AUD_CONTAINS(haystack, needle): a substring test without LIKE's wildcards.
+- AUD_STRIP_TAGS(html): every HTML tag, with the whitespace around it, replaced by one space
+  (the first step of the Intercom adapter's HTML -> text; entities are decoded with REPLACE).
 Statements, not expressions: the preamble pinning the session to UTC, and table creation.
 """
 
@@ -31,11 +33,15 @@ DIALECTS: tuple[str, ...] = ("duckdb", "postgres", "spark", "snowflake", "bigque
 # Dialects the test suite runs the SQL on; the others are generated and parsed back only.
 EXECUTED_DIALECTS: tuple[str, ...] = ("duckdb", "postgres", "spark")
 MACROS: tuple[str, ...] = ("AUD_EPOCH_US", "AUD_SECONDS", "AUD_FLOOR_DIV", "AUD_MATCH",
-                           "AUD_LEAST", "AUD_GREATEST", "AUD_LOWER", "AUD_TEXT", "AUD_CONTAINS")
+                           "AUD_LEAST", "AUD_GREATEST", "AUD_LOWER", "AUD_TEXT", "AUD_CONTAINS",
+                           "AUD_STRIP_TAGS")
 
 WORD_CHARACTERS = string.digits + string.ascii_uppercase + string.ascii_lowercase + "_"
 # Characters that mean something in a regular expression of one engine or another: escaped.
 REGEX_SPECIAL = set(".^$*+?()[]{}|\\")
+# AUD_STRIP_TAGS: a tag and the whitespace around it (the characters RE2's \s means, spelled out:
+# PostgreSQL's and Java's \s differ on \v and, by locale, on other spaces).
+TAG_PATTERN = r"[\t\n\f\r ]*<[^>]*>[\t\n\f\r ]*"
 
 # Per dialect, macro -> template in that dialect; __a0, __a1 stand for the arguments.
 TEMPLATES: dict[str, dict[str, str]] = {
@@ -46,6 +52,7 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "AUD_MATCH": "regexp_matches(__a0, __p)",
         "AUD_TEXT": "__a0",
         "AUD_CONTAINS": "strpos(__a0, __a1) > 0",
+        "AUD_STRIP_TAGS": "regexp_replace(__a0, __p, ' ', 'g')",
     },
     "postgres": {
         # EXTRACT(EPOCH ...) is an exact numeric since PostgreSQL 14.
@@ -56,6 +63,7 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "AUD_MATCH": "__a0 ~ __p",
         "AUD_TEXT": '__a0 COLLATE "C"',
         "AUD_CONTAINS": "STRPOS(__a0, __a1) > 0",
+        "AUD_STRIP_TAGS": "REGEXP_REPLACE(__a0, __p, ' ', 'g')",
     },
     "spark": {
         # Timestamps are TIMESTAMP (not _NTZ) after the source stage; the session is UTC.
@@ -65,6 +73,7 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "AUD_MATCH": "__a0 RLIKE __p",
         "AUD_TEXT": "__a0",  # UTF8_BINARY, the default collation, is byte order
         "AUD_CONTAINS": "LOCATE(__a1, __a0) > 0",
+        "AUD_STRIP_TAGS": "REGEXP_REPLACE(__a0, __p, ' ')",
     },
     "snowflake": {
         "AUD_EPOCH_US": "DATE_PART(EPOCH_MICROSECOND, __a0)",
@@ -73,6 +82,7 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "AUD_MATCH": "REGEXP_INSTR(__a0, __p) > 0",  # REGEXP_LIKE would anchor the pattern
         "AUD_TEXT": "COLLATE(__a0, 'utf8')",
         "AUD_CONTAINS": "POSITION(__a1, __a0) > 0",
+        "AUD_STRIP_TAGS": "REGEXP_REPLACE(__a0, __p, ' ')",
     },
     "bigquery": {
         "AUD_EPOCH_US": "UNIX_MICROS(TIMESTAMP(__a0))",
@@ -81,6 +91,7 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "AUD_MATCH": "REGEXP_CONTAINS(__a0, __p)",
         "AUD_TEXT": "__a0",  # strings compare as bytes
         "AUD_CONTAINS": "STRPOS(__a0, __a1) > 0",
+        "AUD_STRIP_TAGS": "REGEXP_REPLACE(__a0, __p, ' ')",
     },
 }
 # LEAST/GREATEST skip NULLs here; elsewhere each argument is replaced by a non-NULL one.
@@ -202,6 +213,8 @@ def expand_macro(dialect: str, name: str, args: list[exp.Expression],
         if pattern is None:
             return exp.false()
         return exp.Paren(this=_fill(_template(dialect, name), args[:1], pattern))
+    if name == "AUD_STRIP_TAGS":
+        return _fill(_template(dialect, name), args, TAG_PATTERN)
     return exp.Paren(this=_fill(_template(dialect, name), args))
 
 

@@ -33,6 +33,7 @@ ALLOWED: tuple[type[exp.Expression], ...] = (
     # functions that mean the same everywhere
     exp.Coalesce, exp.Nullif, exp.Count, exp.Min, exp.Max, exp.Sum, exp.RowNumber,
     exp.Substring, exp.Length, exp.Trim, exp.Floor, exp.Ceil, exp.Abs,
+    exp.Replace,  # a plain substring replacement everywhere (no patterns)
 )
 CAST_TYPES = frozenset({
     exp.DataType.Type.BIGINT, exp.DataType.Type.INT, exp.DataType.Type.DOUBLE,

@@ -34,11 +34,16 @@ REQUIRED_EVENT_COLUMNS = frozenset({"conversation_id", "created_at", "actor_role
 class SourceTables(NamedTuple):
     """The warehouse tables a source reads, as the user named them (`schema.table`)."""
 
-    events: str
+    events: str | None
     conversations: str | None = None
     # Columns each table has (lower case), when the engine was asked; None: all of the schema.
     event_columns: Collection[str] | None = None
     conversation_columns: Collection[str] | None = None
+    # A connector's tables: the schema holding them (--schema), the optional columns they lack
+    # (--absent-column; a local run finds them itself) and the AI agent's ids (--ai-agent-id).
+    schema: str | None = None
+    absent_columns: Collection[str] = ()
+    ai_agent_ids: tuple[str, ...] = ()
 
 
 class SourceSelects(NamedTuple):
@@ -51,7 +56,7 @@ Mapping = Callable[[SourceTables], SourceSelects]
 SOURCES: dict[str, Mapping] = {}
 # Connector mappings living in their own modules, imported when their name is asked for; each
 # calls register_source at import. E.g. "fivetran-intercom": "auditor.warehouse.fivetran_intercom".
-SOURCE_MODULES: dict[str, str] = {}
+SOURCE_MODULES: dict[str, str] = {"fivetran-intercom": "auditor.warehouse.fivetran_intercom"}
 
 
 def register_source(name: str, mapping: Mapping) -> None:
@@ -83,6 +88,8 @@ def _column(name: str, present: Collection[str] | None, cast: str | None,
 def canonical(tables: SourceTables) -> SourceSelects:
     """Tables in the canonical schema: created_at a timestamp (with or without a time zone),
     rating a number, is_preview and ai_answered booleans; ids of any type."""
+    if tables.events is None:
+        raise UsageError("--source canonical needs --events TABLE")
     present = tables.event_columns
     if present is not None and not REQUIRED_EVENT_COLUMNS <= set(present):
         missing = sorted(REQUIRED_EVENT_COLUMNS - set(present))
