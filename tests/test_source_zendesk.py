@@ -315,10 +315,10 @@ def test_auto_detection(tmp_path: Path, content: str, suffix: str, expected: str
 
 
 def test_other_fivetran_connectors_are_not_taken_for_zendesk() -> None:
-    for path in (SAMPLES / "fivetran-dbt_hubspot" / "ticket_data.csv",
-                 SAMPLES / "fivetran-dbt_intercom" / "conversation_history_data.csv"):
-        with pytest.raises(InputError, match="format not recognised"):
-            detect_format(expand_inputs([path])[0])
+    with pytest.raises(InputError, match="format not recognised"):
+        detect_format(expand_inputs([SAMPLES / "fivetran-dbt_hubspot" / "ticket_data.csv"])[0])
+    intercom = SAMPLES / "fivetran-dbt_intercom" / "conversation_history_data.csv"
+    assert detect_format(expand_inputs([intercom])[0]) == "fivetran-intercom"
 
 
 def test_ingest_with_ai_agent_ids_and_gzip(tmp_path: Path) -> None:

@@ -31,6 +31,35 @@ def table_name(_: click.Context | None, param: click.Parameter | None, value: st
     return value
 
 
+def schema_name(_: click.Context, __: click.Parameter, value: str | None) -> str | None:
+    if value is not None and not re.match(r"^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$",
+                                          value):
+        raise UsageError(f"--schema '{value}' is not a schema name",
+                         "write schema or catalog.schema (letters, digits, _)")
+    return value
+
+
+def _absent(values: tuple[str, ...]) -> tuple[str, ...]:
+    """--absent-column values; 'ai_agent_*' stands for every ai_agent column."""
+    from auditor.warehouse import fivetran_intercom
+
+    out: list[str] = []
+    for value in values:
+        if value.removeprefix("conversation_history.") == "ai_agent_*":
+            out += [f"conversation_history.{c}" for c in fivetran_intercom.AI_AGENT_COLUMNS]
+            continue
+        table, _, column = value.rpartition(".")
+        known = {f"{t}.{c.name}" for t, cs in fivetran_intercom.TABLES.items() for c in cs
+                 if not c.required}
+        name = value if table else f"conversation_history.{column}"
+        if name not in known:
+            raise UsageError(f"--absent-column '{value}' is not an optional column of the "
+                             "Fivetran Intercom tables",
+                             "optional: " + ", ".join(sorted(known)))
+        out.append(name)
+    return tuple(out)
+
+
 def prefix_name(_: click.Context, __: click.Parameter, value: str) -> str:
     if not PREFIX.match(value):
         raise UsageError(f"--prefix '{value}' is not a table name prefix",
@@ -57,9 +86,18 @@ def _sources() -> list[str]:
 @click.option("--as-of", metavar="TIMESTAMP",
               help="End of observation, if later than the last event (UTC).")
 @click.option("--source", default="canonical", show_default=True,
-              help="How the input tables are laid out: canonical, or a connector's mapping.")
-@click.option("--events", required=True, callback=table_name, metavar="TABLE",
-              help="Events table (canonical schema, typed columns).")
+              help="How the input tables are laid out: canonical, or a connector's mapping "
+                   "(fivetran-intercom).")
+@click.option("--events", callback=table_name, metavar="TABLE",
+              help="Events table (canonical schema, typed columns); --source canonical.")
+@click.option("--schema", callback=schema_name, metavar="NAME",
+              help="With a connector's --source: the schema holding its tables "
+                   "(e.g. intercom).")
+@click.option("--ai-agent-id", "ai_agent_ids", multiple=True, metavar="ID",
+              help="With --source fivetran-intercom: the AI agent's author id (repeatable).")
+@click.option("--absent-column", "absent_columns", multiple=True, metavar="TABLE.COLUMN",
+              help="With --source fivetran-intercom: an optional column the tables lack "
+                   "(repeatable; 'ai_agent_*' for all of Fivetran's ai_agent columns).")
 @click.option("--conversations", callback=table_name, metavar="TABLE",
               help="Conversation attributes table (optional).")
 @click.option("--billed", required=True, callback=table_name, metavar="TABLE",
@@ -69,8 +107,9 @@ def _sources() -> list[str]:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
               help="Write audit.<dialect>.sql here instead of printing it.")
 def sql(dialect: str, vendor: str, contract: str, period: str | None, unit_price: str | None,
-        as_of: str | None, source: str, events: str, conversations: str | None, billed: str,
-        prefix: str, out: Path | None) -> None:
+        as_of: str | None, source: str, events: str | None, schema: str | None,
+        ai_agent_ids: tuple[str, ...], absent_columns: tuple[str, ...],
+        conversations: str | None, billed: str, prefix: str, out: Path | None) -> None:
     """Print the whole audit as SQL for a warehouse engine's own client.
 
     A preamble pins the session to UTC; then one statement per stage: the
@@ -87,12 +126,16 @@ def sql(dialect: str, vendor: str, contract: str, period: str | None, unit_price
         psql -f audit.sql "$DATABASE_URL"
         auditor sql --dialect spark --events lake.events --billed lake.billed \\
             --prefix audit_oct_ --out sql/
+        auditor sql --dialect postgres --source fivetran-intercom \\
+            --schema intercom --ai-agent-id 8130467 --billed support.fin_billed
     """
     from auditor.cli.audit import _as_of, _price
 
     plan = AuditPlan(
         vendor=resolve_ruleset(vendor), contract=resolve_ruleset(contract),
-        tables=SourceTables(events, conversations), billed=billed, prefix=prefix, source=source,
+        tables=SourceTables(events, conversations, schema=schema,
+                            ai_agent_ids=tuple(ai_agent_ids),
+                            absent_columns=_absent(absent_columns)), billed=billed, prefix=prefix, source=source,
         period=Period.parse(period) if period else None,
         unit_price=_price(None, None, unit_price) if unit_price else  # type: ignore[arg-type]
         _default_price(vendor),

@@ -200,8 +200,9 @@ def _report(con: duckdb.DuckDBPyConnection, tables: SourceTables,
             if {"id", "name"} <= set(columns_of(file)):
                 names |= dict(con.execute(f"SELECT CAST(id AS VARCHAR), CAST(name AS VARCHAR) "
                                           f"FROM {reader}").fetchall())
-    con.executemany("INSERT INTO ai_agent_users VALUES (?, ?, '--ai-agent-id')",
-                    [[i, names.get(i)] for i in dict.fromkeys(tables.ai_agent_ids)])
+    for agent in dict.fromkeys(tables.ai_agent_ids):
+        con.execute("INSERT INTO ai_agent_users VALUES (?, ?, '--ai-agent-id')",
+                    [agent, names.get(agent)])
     unused = sorted(t for t in by_table if t in mapping.KNOWN_UNUSED)
     for table in unused:
         for file in by_table[table]:
@@ -219,4 +220,5 @@ def _report(con: duckdb.DuckDBPyConnection, tables: SourceTables,
                      + ": without them the export does not say Intercom's resolution state, "
                        "the preview flag or whether the AI answered (docs/fivetran-intercom-"
                        "mapping.md).")
-    con.executemany("INSERT INTO ingest_notes VALUES (?)", [[n] for n in notes])
+    for note in notes:
+        con.execute("INSERT INTO ingest_notes VALUES (?)", [note])

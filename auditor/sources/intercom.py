@@ -205,8 +205,8 @@ def load(con: duckdb.DuckDBPyConnection, files: list[InputFile], *,
             _read_file(con, file_no, file)
         _check_intercom(con)
         counts = _map_records(con, files)
-        con.executemany("INSERT INTO ai_agent_users VALUES (?, NULL, '--ai-agent-id')",
-                        [[i] for i in dict.fromkeys(ids)])
+        for agent in dict.fromkeys(ids):
+            con.execute("INSERT INTO ai_agent_users VALUES (?, NULL, '--ai-agent-id')", [agent])
     finally:
         for statement in sql.cleanup():
             con.execute(statement)

@@ -130,6 +130,17 @@ def script(plan: AuditPlan, dialect: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _source_line(plan: AuditPlan) -> str:
+    tables = plan.tables
+    if tables.schema is not None:
+        ids = ", ".join(tables.ai_agent_ids) or "none"
+        absent = ", ".join(tables.absent_columns) or "none"
+        return (f"-- source: {plan.source}; schema: {tables.schema}; AI agent ids: {ids}; "
+                f"absent columns: {absent}; billed units: {plan.billed}")
+    return (f"-- source: {plan.source}; events: {tables.events}; conversations: "
+            f"{tables.conversations or 'none'}; billed units: {plan.billed}")
+
+
 def header(plan: AuditPlan, dialect: str) -> list[str]:
     def ruleset(role: str, r: RuleSet) -> str:
         return f"-- {role}: {r.id} {r.version} (sha256 {r.sha256 or 'n/a'})"
@@ -137,8 +148,7 @@ def header(plan: AuditPlan, dialect: str) -> list[str]:
     return [
         f"-- resolution-auditor {__version__}: the audit as SQL for {dialect}",
         ruleset("vendor rule set", plan.vendor), ruleset("contract rule set", plan.contract),
-        f"-- source: {plan.source}; events: {plan.tables.events}; conversations: "
-        f"{plan.tables.conversations or 'none'}; billed units: {plan.billed}",
+        _source_line(plan),
         f"-- period: {plan.period or 'none'}; unit price: {plan.unit_price or 'none'}; "
         f"end of observation: {plan.as_of.isoformat(sep=' ') + ' UTC' if plan.as_of else 'the last event'}",
         f"-- tables created: {plan.prefix}*",
