@@ -342,3 +342,64 @@ def test_postgres_equals_duckdb_on_generated_months(
     finally:
         target.close()
         local.con.close()
+
+
+# --- Fivetran's Intercom tables as the source ----------------------------------------------------
+
+FIVETRAN = SAMPLE / "fivetran_intercom_2026-10"
+FIN = "8130467"
+
+
+def _fivetran_billed(tmp_path: Path) -> Path:
+    """The sample bill as a billed-units table (Parquet) for the Fivetran month."""
+    from auditor import billing, engine
+
+    billed_units = tmp_path / "fivetran_billed.parquet"
+    local = engine.connect()
+    local.execute(f"CREATE TABLE ids AS SELECT CAST(id AS VARCHAR) AS conversation_id "
+                  f"FROM read_csv('{FIVETRAN / 'conversation_history.csv.gz'}')")
+    billing.load_billed_csv(local, SAMPLE / "billed_2026-10.csv", export_ids="ids")
+    local.execute(f"COPY (SELECT * FROM billed) TO '{billed_units}' (FORMAT parquet)")
+    local.close()
+    return billed_units
+
+
+def _fivetran_local_report(tmp_path: Path) -> dict:
+    out = tmp_path / "fivetran_local"
+    result = run_cli(["audit", str(FIVETRAN), "--ai-agent-id", FIN, "--billed",
+                      str(SAMPLE / "billed_2026-10.csv"), "--period", PERIOD, "--out", str(out)])
+    assert result.exit_code == 1, result.output
+    return json.loads((out / "report.json").read_text())
+
+
+@needs_postgres
+def test_psql_runs_the_fivetran_intercom_script_to_the_local_summary(
+        pg_database: str, tmp_path: Path) -> None:
+    """`auditor sql --source fivetran-intercom` over the tables in a PostgreSQL schema (ids
+    BIGINT, times TIMESTAMP, flags BOOLEAN, as the connector types them) gives the summary of
+    the local audit of the same tables as files."""
+    import psycopg
+
+    psql = shutil.which("psql")
+    if psql is None:
+        pytest.skip("no psql client on this machine")
+    with psycopg.connect(pg_database, autocommit=True) as admin:
+        admin.execute("DROP SCHEMA IF EXISTS ft_intercom CASCADE")
+        admin.execute("CREATE SCHEMA ft_intercom")
+    tables: dict[str, Path | str] = {f"ft_intercom.{path.name.split('.')[0]}": path
+                                     for path in FIVETRAN.iterdir()}
+    _load_postgres(pg_database, {**tables, "ft_billed": _fivetran_billed(tmp_path)})
+    out = tmp_path / "sql"
+    result = run_cli(["sql", "--dialect", "postgres", "--source", "fivetran-intercom", "--schema",
+                      "ft_intercom", "--ai-agent-id", FIN, "--billed", "ft_billed", "--period",
+                      PERIOD, "--prefix", "fti_", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    subprocess.run([psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f",
+                    str(out / "audit.postgres.sql"), pg_database], check=True)
+    summary = subprocess.run(
+        [psql, "-X", "-A", "-t", "-F", "|", "-c",
+         "SELECT figure, items, amount FROM fti_summary ORDER BY figure", pg_database],
+        check=True, capture_output=True, text=True).stdout
+    figures = {f: (int(n), float(a)) for f, n, a in
+               (line.split("|") for line in summary.splitlines() if line)}
+    _assert_summary_is_the_report(figures, _fivetran_local_report(tmp_path))
