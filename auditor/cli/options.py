@@ -23,7 +23,8 @@ def source_options(command: Callable[..., Any]) -> Callable[..., Any]:
     build.__name__, build.__doc__ = command.__name__, command.__doc__
     for option in reversed((
         click.option("--ai-agent-id", "ai_agent_ids", multiple=True, metavar="ID",
-                     help="Helpdesk user id of the vendor's AI agent (repeatable; Zendesk)."),
+                     help="Helpdesk user or author id of the vendor's AI agent (repeatable; "
+                          "Zendesk, Intercom, Fivetran Intercom)."),
         click.option("--null-string", "null_strings", multiple=True, metavar="TEXT",
                      help="Another spelling of a missing value in canonical CSV input "
                           "(repeatable; NULL, null, \\N and empty cells always are)."),

@@ -282,9 +282,10 @@ FROM (SELECT id, customer_id, channel, has_ai_agent, ai_agent_last_answer_type,
 
 
 def fivetran_intercom(tables: SourceTables) -> SourceSelects:
-    if tables.schema is None and tables.events is None:
-        raise UsageError("--source fivetran-intercom needs --schema NAME",
-                         "the schema Fivetran writes the Intercom tables to, e.g. intercom")
+    if tables.schema is None:
+        raise UsageError("--source fivetran-intercom needs --schema NAME (auditor sql)",
+                         "the schema Fivetran writes the Intercom tables to, e.g. intercom; "
+                         "files: auditor audit DIR --format fivetran-intercom")
     if not tables.ai_agent_ids and not has_ai_agent_columns(tables):
         raise UsageError(NO_AI_AGENT, NO_AI_AGENT_HINT)
     label = _table(tables, "conversation_part_history")
