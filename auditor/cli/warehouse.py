@@ -135,7 +135,8 @@ def sql(dialect: str, vendor: str, contract: str, period: str | None, unit_price
         vendor=resolve_ruleset(vendor), contract=resolve_ruleset(contract),
         tables=SourceTables(events, conversations, schema=schema,
                             ai_agent_ids=tuple(ai_agent_ids),
-                            absent_columns=_absent(absent_columns)), billed=billed, prefix=prefix, source=source,
+                            absent_columns=_absent(absent_columns)),
+        billed=billed, prefix=prefix, source=source,
         period=Period.parse(period) if period else None,
         unit_price=_price(None, None, unit_price) if unit_price else  # type: ignore[arg-type]
         _default_price(vendor),

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from auditor.engine import sql_string
+from auditor.engine import scalar, sql_string
 from auditor.errors import InputError
 from auditor.sources.files import InputFile, mapping_error
 from auditor.sources.zendesk_fivetran import TABULAR_SUFFIXES, columns_of
@@ -77,6 +77,10 @@ def _reader(file: InputFile) -> str:
             "nullstr = ['', 'NULL', 'null', '\\N'])")
 
 
+def _count(con: duckdb.DuckDBPyConnection, reader: str) -> int:
+    return int(scalar(con, f"SELECT count(*) FROM {reader}"))  # type: ignore[arg-type]
+
+
 def _typed(name: str, sql_type: str) -> str:
     """A column read as text, converted to the type the mapping reads (NULL when it is not one:
     a timestamp or rating that does not parse is then quarantined by validation)."""
@@ -112,7 +116,7 @@ def _load_table(con: duckdb.DuckDBPyConnection, name: str, files: list[InputFile
                             else f"CAST(NULL AS {c.sql_type}) AS {c.name}"
                             for c in mapping.TABLES[name])
         selects.append(f"SELECT {columns} FROM {reader}")
-        counts[file.display] = int(con.execute(f"SELECT count(*) FROM {reader}").fetchone()[0])  # type: ignore[index]
+        counts[file.display] = _count(con, reader)
     con.execute(f"CREATE TABLE {SCHEMA}.{name} AS " + " UNION ALL ".join(selects))
     return shared or set()
 
@@ -196,7 +200,7 @@ def _report(con: duckdb.DuckDBPyConnection, tables: SourceTables,
     if "admin" in by_table:
         for file in by_table["admin"]:
             reader = _reader(file)
-            counts[file.display] = int(con.execute(f"SELECT count(*) FROM {reader}").fetchone()[0])  # type: ignore[index]
+            counts[file.display] = _count(con, reader)
             if {"id", "name"} <= set(columns_of(file)):
                 names |= dict(con.execute(f"SELECT CAST(id AS VARCHAR), CAST(name AS VARCHAR) "
                                           f"FROM {reader}").fetchall())
@@ -206,8 +210,7 @@ def _report(con: duckdb.DuckDBPyConnection, tables: SourceTables,
     unused = sorted(t for t in by_table if t in mapping.KNOWN_UNUSED)
     for table in unused:
         for file in by_table[table]:
-            counts[file.display] = int(con.execute(  # type: ignore[index]
-                f"SELECT count(*) FROM {_reader(file)}").fetchone()[0])
+            counts[file.display] = _count(con, _reader(file))
     notes = []
     if unused:
         notes.append(f"Fivetran tables not used by the audit (read, counted, not mapped): "
