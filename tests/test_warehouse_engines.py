@@ -403,3 +403,39 @@ def test_psql_runs_the_fivetran_intercom_script_to_the_local_summary(
     figures = {f: (int(n), float(a)) for f, n, a in
                (line.split("|") for line in summary.splitlines() if line)}
     _assert_summary_is_the_report(figures, _fivetran_local_report(tmp_path))
+
+
+@needs_spark
+def test_spark_sql_runs_the_fivetran_intercom_script_to_the_local_summary(tmp_path: Path) -> None:
+    """The same on Spark (spark-sql -f): the tables as Parquet in a database `ft_intercom`."""
+    import pyspark
+
+    spark_sql = Path(pyspark.__file__).parent / "bin" / "spark-sql"
+    tables = []
+    for path in FIVETRAN.iterdir():  # typed as DuckDB reads them: BIGINT ids, TIMESTAMP times
+        name = path.name.split(".")[0]
+        parquet = tmp_path / f"{name}.parquet"
+        duckdb.sql(f"COPY (SELECT * FROM read_csv('{path}')) TO '{parquet}' (FORMAT parquet)")
+        tables.append((f"ft_intercom.{name}", parquet))
+    tables.append(("ft_billed", _fivetran_billed(tmp_path)))
+    assert run_cli(["sql", "--dialect", "spark", "--source", "fivetran-intercom", "--schema",
+                    "ft_intercom", "--ai-agent-id", FIN, "--billed", "ft_billed", "--period",
+                    PERIOD, "--out", str(tmp_path)]).exit_code == 0
+    setup = "SET spark.sql.session.timeZone = UTC;\nCREATE DATABASE IF NOT EXISTS ft_intercom;\n"
+    setup += "".join(f"CREATE TABLE {name} USING parquet OPTIONS (path '{path}');\n"
+                     for name, path in tables)
+    script = tmp_path / "run.sql"
+    script.write_text(setup + (tmp_path / "audit.spark.sql").read_text()
+                      + "SELECT figure, items, amount FROM audit_summary ORDER BY figure;\n")
+    env = {**os.environ, "SPARK_HOME": str(spark_sql.parent.parent)}
+    result = subprocess.run(
+        [str(spark_sql), "--master", "local[2]", "--conf", "spark.ui.enabled=false",
+         "--conf", f"spark.sql.warehouse.dir={tmp_path / 'warehouse'}",
+         "--conf", "spark.sql.shuffle.partitions=2", "--conf",
+         "spark.sql.codegen.wholeStage=false", "-S", "-f", str(script)],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    figures = {f: (int(n), float(a)) for f, n, a in
+               (line.split("\t") for line in result.stdout.splitlines()
+                if line.count("\t") == 2)}
+    _assert_summary_is_the_report(figures, _fivetran_local_report(tmp_path))
