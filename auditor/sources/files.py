@@ -57,6 +57,12 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def is_pull_manifest(path: Path) -> bool:
+    from auditor.pull.store import is_pull_manifest as check
+
+    return check(path)
+
+
 def is_data_file(path: Path) -> bool:
     return skip_reason(path) is None
 
@@ -66,6 +72,8 @@ def skip_reason(path: Path) -> str | None:
     name = path.name[:-3] if path.name.endswith(".gz") else path.name
     if name.startswith("."):
         return "hidden file"
+    if is_pull_manifest(path):
+        return "the manifest of `auditor pull` (in the report's provenance)"
     if not name.lower().endswith(DATA_SUFFIXES):
         return f"not a data file ({', '.join(DATA_SUFFIXES)}, optionally .gz)"
     return None
