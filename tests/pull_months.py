@@ -57,13 +57,13 @@ def zendesk_month(n: int = 40) -> dict:
     """The first n tickets of the October Zendesk sample with their comments, users and
     metrics, plus a ticket created in November; `expected` the ticket ids in October's window."""
     api = ZENDESK_DIR / "api"
-    tickets = json.loads(gzip.open(api / "tickets.json.gz").read())["tickets"][:n]
+    tickets = [t for page in _jsonl(api / "tickets.json.gz") for t in page["tickets"]][:n]
     november = {**tickets[-1], "id": 99999, "created_at": "2026-11-03T10:00:00Z",
                 "updated_at": "2026-11-04T10:00:00Z"}
     ids = {t["id"] for t in tickets}
     comments = [c for c in _jsonl(api / "ticket_comments.jsonl.gz") if c["ticket_id"] in ids]
-    metrics = [m for m in json.loads(gzip.open(api / "ticket_metrics.json.gz").read())
-               ["ticket_metrics"] if m["ticket_id"] in ids]
+    metrics = [m for page in _jsonl(api / "ticket_metrics.json.gz")
+               for m in page["ticket_metrics"] if m["ticket_id"] in ids]
     users = json.loads((api / "users.json").read_text())["users"]
     served = [*tickets, november]
     expected = [t for t in served

@@ -69,6 +69,7 @@ def pull(options: PullOptions, *, token_env: str = TOKEN_ENV, region: str = "us"
                    "base_url": options.base_url, "api_version": api_version,
                    "max_conversations": options.max_items}
     export = ExportDir(Path(options.out), fingerprint, started)
+    resumed = export.resumed
     client = ApiClient(options.base_url, vendor(token_env, region),
                        headers={"Authorization": f"Bearer {token}",
                                 "Intercom-Version": api_version},
@@ -95,7 +96,7 @@ def pull(options: PullOptions, *, token_env: str = TOKEN_ENV, region: str = "us"
         "incomplete": incomplete, "missing": missing,
         "requests": {"sent": client.counters.requests, "retried": client.counters.retries,
                      "rate_limited": client.counters.rate_limited},
-        "resumed": export.resumed, "finished_at": now_iso(),
+        "resumed": resumed, "finished_at": now_iso(),
     }
     write_manifest(export, body)
     export.finish()

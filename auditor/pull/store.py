@@ -129,18 +129,21 @@ class RotatingWriter:
         self.raw: BinaryIO | None = None
         self.gz: gzip.GzipFile | None = None
         self.lines = self.items = 0
+        self.name = ""
         self.pending_extra: dict[str, list] = {}
 
     @property
     def phase(self) -> Phase:
         return self.export.phase(self.phase_name)
 
-    def _name(self) -> str:
-        return f"{self.stem}-{len(self.phase.files) + 1:05d}.jsonl.gz"
+    def _next_name(self) -> str:
+        number = sum(f.name.startswith(f"{self.stem}-") for f in self.phase.files) + 1
+        return f"{self.stem}-{number:05d}.jsonl.gz"
 
     def write(self, record: Any) -> None:
         if self.gz is None:
-            self.raw = open(self.export.path / f".{self._name()}.partial", "wb")  # noqa: SIM115
+            self.name = self._next_name()
+            self.raw = open(self.export.path / f".{self.name}.partial", "wb")  # noqa: SIM115
             self.gz = gzip.GzipFile(filename="", mode="wb", fileobj=self.raw, mtime=0)
         self.gz.write((dumps(record) + "\n").encode("utf-8"))
         self.lines += 1
@@ -162,7 +165,7 @@ class RotatingWriter:
         if self.gz is not None and self.raw is not None:
             self.gz.close()
             self.raw.close()
-            name = self._name()
+            name = self.name
             final = self.export.path / name
             os.replace(self.export.path / f".{name}.partial", final)
             phase.files.append(SealedFile(name=name, records=self.lines, sha256=sha256(final)))

@@ -80,6 +80,7 @@ def pull(options: PullOptions, *, subdomain: str | None = None) -> dict[str, Any
     fingerprint = {"vendor": "zendesk", "window": options.window.label(),
                    "base_url": options.base_url, "max_tickets": options.max_items}
     export = ExportDir(Path(options.out), fingerprint, now_iso())
+    resumed = export.resumed
     client = ApiClient(options.base_url, Vendor(
         "Zendesk", names, scope_for,
         f"no Zendesk account answers at {options.base_url}: check --subdomain"),
@@ -109,7 +110,7 @@ def pull(options: PullOptions, *, subdomain: str | None = None) -> dict[str, Any
         "max_tickets": options.max_items, "counts": counts, "incomplete": [],
         "requests": {"sent": client.counters.requests, "retried": client.counters.retries,
                      "rate_limited": client.counters.rate_limited},
-        "resumed": export.resumed, "finished_at": now_iso(),
+        "resumed": resumed, "finished_at": now_iso(),
     }
     write_manifest(export, body)
     export.finish()

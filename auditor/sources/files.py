@@ -81,13 +81,15 @@ def skip_reason(path: Path) -> str | None:
 
 def skipped_files(paths: list[str | Path],
                   display: dict[Path, str] | None = None) -> list[tuple[str, str]]:
-    """(file, reason) for every file inside the input folders that is not read."""
+    """(file, reason) for every file inside the input folders that is not read (but for the
+    manifest of `auditor pull`, which the report's provenance shows instead)."""
     skipped = []
     for given in paths:
         path = Path(given)
         if path.is_dir():
             for member in sorted(p for p in path.rglob("*") if p.is_file()):
-                if (reason := skip_reason(member)) is not None:
+                reason = skip_reason(member)
+                if reason is not None and not is_pull_manifest(member):
                     skipped.append(((display or {}).get(member) or display_path(member), reason))
     return skipped
 
