@@ -46,12 +46,18 @@ class FakeApi:
     faults: list[Fault] = field(default_factory=list)
     delay: float = 0.0  # seconds added to every conversation/comments GET (kill-and-resume)
     slow_seconds: float = 2.0
-    log: list[tuple[str, str]] = field(default_factory=list)
+    log: list[tuple[str, str]] = field(default_factory=list)  # (method, path with query)
+    forbidden: set[str] = field(default_factory=set)  # paths answered 403
+    broken: set[str] = field(default_factory=set)  # paths always answered 500
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def fault_for(self, method: str, path: str) -> str | None:
+    def fault_for(self, method: str, path: str, raw: str) -> str | None:
         with self.lock:
-            self.log.append((method, path))
+            self.log.append((method, raw))
+            if path in self.forbidden:
+                return "403"
+            if path in self.broken:
+                return "500"
             for fault in self.faults:
                 if fault.fired or fault.method != method or fault.path not in path:
                     continue
@@ -85,7 +91,7 @@ def serve(api: FakeApi) -> tuple[ThreadingHTTPServer, str]:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
             url = urlsplit(self.path)
-            fault = api.fault_for(method, url.path)
+            fault = api.fault_for(method, url.path, self.path)
             if self.headers.get("Authorization") != api.auth:
                 return self._send(401, {}, {"type": "error.list", "errors": [
                     {"code": "unauthorized", "message": "Access Token Invalid"}]})
@@ -95,6 +101,8 @@ def serve(api: FakeApi) -> tuple[ThreadingHTTPServer, str]:
                 return self._send(429, {"X-RateLimit-Limit": "100", "X-RateLimit-Remaining": "0",
                                         "X-RateLimit-Reset": str(int(time.time()) + 1)},
                                   {"errors": [{"message": "rate limit"}]})
+            if fault == "403":
+                return self._send(403, {}, {"errors": [{"code": "forbidden"}]})
             if fault == "500":
                 return self._send(500, {}, {"errors": [{"message": "server error"}]})
             if fault == "slow":
@@ -141,7 +149,8 @@ def serve(api: FakeApi) -> tuple[ThreadingHTTPServer, str]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                     daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_address[1]}"
 
 

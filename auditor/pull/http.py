@@ -24,7 +24,8 @@ from typing import Any
 
 import httpx
 from tenacity import (
-    RetryError, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter,
+    RetryError, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential,
+    wait_random,
 )
 
 from auditor import __version__
@@ -148,8 +149,8 @@ class ApiClient:
         retrying = Retrying(
             stop=stop_after_attempt(self.max_attempts), reraise=False,
             retry=retry_if_exception_type(Transient),
-            wait=wait_exponential_jitter(initial=1.0 * self.scale, max=30.0 * self.scale,
-                                         jitter=1.0 * self.scale),
+            wait=(wait_exponential(multiplier=1.0 * self.scale, max=30.0 * self.scale)
+                  + wait_random(0, 1.0 * self.scale)),
             before_sleep=lambda _state: self.counters.add("retries"))
         try:
             response = retrying(self._send, method, path, params, body)
