@@ -147,7 +147,11 @@ def serve(api: FakeApi) -> tuple[ThreadingHTTPServer, str]:
             self.close_connection = True
             self.connection.close()
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    class Server(ThreadingHTTPServer):
+        def handle_error(self, request: object, client_address: object) -> None:
+            pass  # a client that gave up (a timeout, a reset on purpose) is expected here
+
+    server = Server(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                      daemon=True).start()
