@@ -47,6 +47,7 @@ class FakeApi:
     delay: float = 0.0  # seconds added to every conversation/comments GET (kill-and-resume)
     slow_seconds: float = 2.0
     log: list[tuple[str, str]] = field(default_factory=list)  # (method, path with query)
+    versions: set[str | None] = field(default_factory=set)  # Intercom-Version headers seen
     forbidden: set[str] = field(default_factory=set)  # paths answered 403
     broken: set[str] = field(default_factory=set)  # paths always answered 500
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -92,6 +93,7 @@ def serve(api: FakeApi) -> tuple[ThreadingHTTPServer, str]:
             raw = self.rfile.read(length) if length else b""
             url = urlsplit(self.path)
             fault = api.fault_for(method, url.path, self.path)
+            api.versions.add(self.headers.get("Intercom-Version"))
             if self.headers.get("Authorization") != api.auth:
                 return self._send(401, {}, {"type": "error.list", "errors": [
                     {"code": "unauthorized", "message": "Access Token Invalid"}]})

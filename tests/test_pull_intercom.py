@@ -78,13 +78,14 @@ def test_every_fault_then_the_audit_equals_the_source_audit(server, month: dict,
                                   "missing": 0}
     assert manifest["requests"]["rate_limited"] == 2 and manifest["requests"]["retried"] >= 3
     assert manifest["window"]["from"] == "2026-10-01" and "updated_at" in manifest["window"]["field"]
-    assert manifest["api_version"] == "2.16"
+    assert manifest["api_version"] == "2.16" and server.versions == {"2.16"}
     assert {f["name"] for f in manifest["files"]} == {p.name for p in out.glob("*.jsonl.gz")}
     findings = pm.audit(out, pm.INTERCOM_BILLED, tmp_path / "audit")
     assert findings == month["findings"]
     report = json.loads((tmp_path / "audit" / "report.json").read_text())
     assert report["provenance"]["pulls"][0]["counts"]["fetched"] == len(month["expected"])
     assert "auditor pull intercom" in (tmp_path / "audit" / "report.md").read_text()
+    assert "auditor pull intercom" in (tmp_path / "audit" / "report.html").read_text()
     pm.assert_no_secret(tmp_path, texts=(result.output,))
 
 
@@ -141,7 +142,8 @@ def test_a_killed_pull_resumes_where_it_stopped(server, month: dict, tmp_path: P
 
 def test_max_conversations_and_a_rerun_of_a_finished_pull(server, tmp_path: Path) -> None:
     out = tmp_path / "pulled"
-    assert pull(server.url, out, "--max-conversations", "5").exit_code == 0
+    result = pull(server.url, out, "--max-conversations", "5", "--api-version", "2.14")
+    assert result.exit_code == 0 and server.versions == {"2.14"}
     assert len(pm.pulled_records(out, "conversations")) == 5
     again = pull(server.url, out, "--max-conversations", "5")
     assert again.exit_code == 2 and "already holds a finished pull" in again.output

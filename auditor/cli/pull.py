@@ -9,8 +9,10 @@ from typing import Any
 import click
 
 from auditor.cli import cli
+from auditor.errors import AuditorError
 from auditor.pull import intercom, zendesk
 from auditor.pull.common import PullOptions, parse_window
+from auditor.pull.http import redact
 
 PULL_EPILOG = ("Exit codes: 0 pulled, 2 usage, credentials or API error (the message says what "
                "to do). Run the same command again to resume an interrupted pull.")
@@ -91,7 +93,8 @@ def pull_intercom(region: str, api_version: str, token_env: str, max_conversatio
     """
     options = pull_options(kwargs, intercom.base_url(region, kwargs["base_url"]),
                            max_conversations)
-    body = intercom.pull(options, token_env=token_env, region=region, api_version=api_version)
+    body = guarded(lambda: intercom.pull(options, token_env=token_env, region=region,
+                                         api_version=api_version))
     _done(options.out, body, "conversations")
 
 
@@ -114,8 +117,25 @@ def pull_zendesk(subdomain: str | None, max_tickets: int | None, **kwargs: Any) 
     """
     options = pull_options(kwargs, zendesk.base_url(subdomain, kwargs["base_url"]),
                            max_tickets)
-    body = zendesk.pull(options, subdomain=subdomain)
+    body = guarded(lambda: zendesk.pull(options, subdomain=subdomain))
     _done(options.out, body, "tickets")
+
+
+def guarded(run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """Run a pull; an interruption says how to resume, and no message can carry a secret (an
+    unexpected error's text is redacted before the CLI prints it)."""
+    try:
+        return run()
+    except AuditorError as exc:
+        exc.message = redact(exc.message)
+        raise
+    except KeyboardInterrupt:
+        raise AuditorError("interrupted", hint="run the same command again: the pull resumes "
+                                               "from its checkpoint") from None
+    except Exception as exc:  # a bug: one redacted line, as the CLI reports any other
+        first = (redact(str(exc)).strip().splitlines() or [""])[0]
+        raise AuditorError(f"internal error ({type(exc).__name__}: {first}); please report it "
+                           "with the command you ran (credentials are never needed)") from None
 
 
 def _done(out: str, body: dict[str, Any], unit: str) -> None:
