@@ -147,6 +147,11 @@ def test_max_conversations_and_a_rerun_of_a_finished_pull(server, tmp_path: Path
     assert len(pm.pulled_records(out, "conversations")) == 5
     again = pull(server.url, out, "--max-conversations", "5")
     assert again.exit_code == 2 and "already holds a finished pull" in again.output
+    twin = tmp_path / "twin"  # same answers, same bytes (whatever the threads' timing)
+    assert pull(server.url, twin, "--max-conversations", "5", "--api-version", "2.14",
+                "--concurrency", "1").exit_code == 0
+    name = "conversations-00001.jsonl.gz"
+    assert (twin / name).read_bytes() == (out / name).read_bytes()
 
 
 @pytest.mark.parametrize("case, args, env, expected", [
