@@ -125,10 +125,13 @@ def test_errors_a_user_can_act_on(server, tmp_path: Path, monkeypatch: pytest.Mo
     pm.assert_no_secret(tmp_path, texts=(result.output,))
 
 
-def test_a_subdomain_is_only_the_account_name() -> None:
+def test_a_subdomain_is_only_the_account_name_and_a_url_carries_no_credentials() -> None:
     result = run_cli(["pull", "zendesk", "--subdomain", "acme.zendesk.com", *WINDOW,
                       "--out", "x"])
     assert result.exit_code == 2 and "--subdomain acme" in result.output
+    result = run_cli(["pull", "zendesk", "--base-url", "https://me:pw@proxy.example", *WINDOW,
+                      "--out", "x"])
+    assert result.exit_code == 2 and "must not carry credentials" in result.output
 
 
 def test_few_requests_left_slow_every_thread_down() -> None:

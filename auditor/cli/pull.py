@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from auditor.cli import cli
-from auditor.errors import AuditorError
+from auditor.errors import AuditorError, UsageError
 from auditor.pull import intercom, zendesk
 from auditor.pull.common import PullOptions, parse_window
 from auditor.pull.http import redact
@@ -60,6 +60,9 @@ def common_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def pull_options(kwargs: dict[str, Any], base_url: str, max_items: int | None) -> PullOptions:
+    if "@" in base_url.split("//", 1)[-1].split("/", 1)[0]:
+        raise UsageError("--base-url must not carry credentials",
+                         hint="credentials come from the environment variables only")
     return PullOptions(out=str(kwargs["out"]), window=parse_window(kwargs["first"],
                                                                    kwargs["last"]),
                        base_url=base_url, concurrency=kwargs["concurrency"],
