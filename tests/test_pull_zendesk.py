@@ -64,10 +64,11 @@ def test_faults_with_oauth_then_the_audit_equals_the_source_audit(
     http, url = serve(api)
     try:
         out = tmp_path / "pulled"
-        result = pull(url, out, "--timeout", "0.3")
+        result = pull(url, out, "--timeout", "0.3", "--file-size-mb", "0.001")
     finally:
         http.shutdown()
     assert result.exit_code == 0, result.output
+    assert len(list(out.glob("tickets-*.jsonl.gz"))) > 1  # rotated by size
     assert [f.kind for f in api.faults if not f.fired] == []
     assert_exactly_the_window(out, month)
     exports = [p for m, p in api.log if "/incremental/" in p]

@@ -48,7 +48,9 @@ def common_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--retries", type=click.IntRange(1, 20), default=6, show_default=True,
                      help="Attempts per request on 5xx, timeouts and dropped connections."),
         click.option("--file-size-mb", type=click.FloatRange(0.001, 4096), default=64.0,
-                     show_default=True, help="Rotate the output files at this size."),
+                     show_default=True,
+                     help="Start a new output file after this much JSON (before gzip, which "
+                          "makes it 5-10 times smaller)."),
         click.option("--checkpoint-every", type=click.IntRange(1), default=500,
                      show_default=True, metavar="N",
                      help="Seal a file (a resume point) at least every N conversations."),

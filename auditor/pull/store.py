@@ -1,7 +1,8 @@
 """EXPORT_DIR of a pull: gzip JSONL files rotated by size, the checkpoint, manifest.json.
 
 Records are written in a fixed order (the listing's), to a hidden `.NAME.partial` file that is
-sealed (renamed to `NAME`) when it reaches `max_bytes` or `checkpoint_every` records; only then
+sealed (renamed to `NAME`) when it holds `max_bytes` of JSON (before gzip, which makes that
+5-10 times smaller) or `checkpoint_every` records; only then
 does the checkpoint (`.pull-state.json`, hidden, so the audit never reads it) count its records.
 A resumed pull deletes partial files and continues after the last sealed record, so the finished
 export holds every record exactly once, whatever the interruptions. Files are gzip with mtime 0:
@@ -128,7 +129,7 @@ class RotatingWriter:
         self.max_bytes, self.checkpoint_every = max_bytes, max(1, checkpoint_every)
         self.raw: BinaryIO | None = None
         self.gz: gzip.GzipFile | None = None
-        self.lines = self.items = 0
+        self.lines = self.items = self.size = 0  # size: JSON bytes before compression
         self.name = ""
         self.pending_extra: dict[str, list] = {}
 
@@ -145,8 +146,10 @@ class RotatingWriter:
             self.name = self._next_name()
             self.raw = open(self.export.path / f".{self.name}.partial", "wb")  # noqa: SIM115
             self.gz = gzip.GzipFile(filename="", mode="wb", fileobj=self.raw, mtime=0)
-        self.gz.write((dumps(record) + "\n").encode("utf-8"))
+        data = (dumps(record) + "\n").encode("utf-8")
+        self.gz.write(data)
         self.lines += 1
+        self.size += len(data)
 
     def note(self, key: str, value: Any) -> None:
         """Something to record in the checkpoint with this file (e.g. an incomplete id)."""
@@ -154,9 +157,7 @@ class RotatingWriter:
 
     def commit(self, items: int = 1) -> None:
         self.items += items
-        assert self.raw is not None or not self.lines
-        size = self.raw.tell() if self.raw else 0
-        if self.items >= self.checkpoint_every or size >= self.max_bytes:
+        if self.items >= self.checkpoint_every or self.size >= self.max_bytes:
             self.seal()
 
     def seal(self) -> None:
@@ -173,7 +174,7 @@ class RotatingWriter:
         for key, values in self.pending_extra.items():
             phase.extra.setdefault(key, []).extend(values)
         self.gz = self.raw = None
-        self.lines = self.items = 0
+        self.lines = self.items = self.size = 0
         self.pending_extra = {}
         self.export.save()
 

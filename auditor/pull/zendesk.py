@@ -153,9 +153,11 @@ def _tickets(client: ApiClient, export: ExportDir, options: PullOptions) -> list
         ids += [str(t["id"]) for t in kept]
         if kept:
             tickets.write({"tickets": kept})
+            tickets.commit(len(kept))  # rotated by size only: the listing is redone if cut
             sets = [m for m in page.get("metric_sets") or [] if str(m.get("ticket_id")) in new]
             if sets:
                 metrics.write({"ticket_metrics": sets})
+                metrics.commit(len(sets))
         progress.advance(len(kept))
         if options.max_items is not None and len(ids) >= options.max_items:
             break
