@@ -78,6 +78,11 @@ class UsageError(AuditorError):
     """Options that do not fit together, or a value that is not allowed."""
 
 
+class ApiError(AuditorError):
+    """`auditor pull`: the helpdesk API refused a request (a token, a scope, a region) or kept
+    failing after the retries; the message names the request and what to do, never a secret."""
+
+
 def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
     """Return a "did you mean ...?" hint for an unknown name, or None if nothing is close."""
     close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)

@@ -46,6 +46,7 @@ def run_cli(args: list[str]) -> Result:
     import auditor.cli.audit  # noqa: F401  (registers commands)
     import auditor.cli.compare  # noqa: F401
     import auditor.cli.price  # noqa: F401
+    import auditor.cli.pull  # noqa: F401
     import auditor.cli.rules  # noqa: F401
     import auditor.cli.trend  # noqa: F401
     import auditor.cli.warehouse  # noqa: F401

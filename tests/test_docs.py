@@ -15,6 +15,7 @@ def _commands() -> list[tuple[str, click.Command]]:
     import auditor.cli.audit  # noqa: F401
     import auditor.cli.compare  # noqa: F401
     import auditor.cli.price  # noqa: F401
+    import auditor.cli.pull  # noqa: F401
     import auditor.cli.rules  # noqa: F401
     import auditor.cli.trend  # noqa: F401
     from auditor.cli import cli

@@ -72,6 +72,7 @@ def main() -> None:
     from auditor.cli import audit as _audit  # noqa: F401  (registers commands)
     from auditor.cli import compare as _compare  # noqa: F401
     from auditor.cli import price as _price  # noqa: F401
+    from auditor.cli import pull as _pull  # noqa: F401
     from auditor.cli import rules as _rules  # noqa: F401
     from auditor.cli import trend as _trend  # noqa: F401
     from auditor.cli import warehouse as _warehouse  # noqa: F401

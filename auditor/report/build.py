@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from pathlib import Path
 from decimal import Decimal
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -16,7 +18,8 @@ from auditor.reconcile import (
     primary_reason_totals, reason_totals, status_totals,
 )
 from auditor.report.model import (
-    Billed, CountOnly, Disputed, Ingest, Money, Observation, ObservationEnd, Provenance, Report,
+    Billed, CountOnly, Disputed, Ingest, Money, Observation, ObservationEnd, Provenance, PullProvenance,
+    Report,
     ReasonLine, Reproduction, RuleSetProvenance, Unverifiable, usd,
 )
 from auditor.rulesets import RuleSet
@@ -86,8 +89,32 @@ def build_report(con: duckdb.DuckDBPyConnection, request: AuditRequest, vendor: 
         provenance=Provenance(tool_version=__version__, inputs=ingest.inputs,
                               billed=bill.provenance if bill else None,
                               rulesets=[ruleset_provenance(vendor, "vendor"),
-                                        ruleset_provenance(contract, "contract")]),
+                                        ruleset_provenance(contract, "contract")],
+                              pulls=pull_provenance(request.exports, request.display_names)),
     )
+
+
+def pull_provenance(exports: list[str], display: dict[Path, str]) -> list[PullProvenance]:
+    """The manifest.json `auditor pull` left in an input folder, for each such folder."""
+    from auditor.pull.store import MANIFEST_FILE, is_pull_manifest
+    from auditor.sources.files import display_path, sha256_of
+
+    found = []
+    for export in exports:
+        manifest = Path(export) / MANIFEST_FILE
+        if not (Path(export).is_dir() and is_pull_manifest(manifest)):
+            continue
+        body = json.loads(manifest.read_text(encoding="utf-8"))
+        window = body.get("window") or {}
+        found.append(PullProvenance(
+            path=display.get(manifest) or display_path(manifest), sha256=sha256_of(manifest),
+            vendor=str(body.get("vendor")), api_version=str(body.get("api_version")),
+            window_from=str(window.get("from")), window_to=str(window.get("to")),
+            window_field=str(window.get("field")),
+            counts={k: int(v) for k, v in (body.get("counts") or {}).items()},
+            started_at=str(body.get("started_at")), finished_at=str(body.get("finished_at")),
+            tool_version=str(body.get("tool_version")), files=len(body.get("files") or [])))
+    return found
 
 
 def ingest_section(ingest: IngestSummary) -> Ingest:

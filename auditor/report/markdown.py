@@ -181,6 +181,10 @@ def _provenance(report: Report) -> str:
     inputs = p.inputs + ([p.billed] if p.billed else [])
     lines += [f"| {f.path} | {f.rows:,} | `{f.sha256[:16]}` |" for f in inputs]
     lines += [f"| {f.path} (not read: {f.reason}) | | |" for f in i.skipped_files]
+    lines += [f"| {m.path}: `auditor pull {m.vendor}` (API {m.api_version}) of {m.window_from} "
+              f".. {m.window_to} by {m.window_field}, {m.counts.get('fetched', 0):,} fetched, "
+              f"{m.counts.get('incomplete', 0):,} incomplete, {m.files} files, finished "
+              f"{m.finished_at} | | `{m.sha256[:16]}` |" for m in p.pulls]
     lines += [f"| rule set {r.id} {r.version} ({r.role}){_overridden(r.overrides)} | | "
               f"`{r.sha256[:16]}` |" for r in p.rulesets]
     if report.billed.columns:

@@ -150,12 +150,32 @@ class RuleSetProvenance(BaseModel):
                     "figures.")
 
 
+class PullProvenance(BaseModel):
+    """An input folder written by `auditor pull`: its manifest.json, summarised."""
+
+    path: str
+    sha256: str = Field(description="Of manifest.json, which lists each data file's sha256.")
+    vendor: str
+    api_version: str
+    window_from: str
+    window_to: str
+    window_field: str
+    counts: dict[str, int]
+    started_at: str
+    finished_at: str
+    tool_version: str
+    files: int
+
+
 class Provenance(BaseModel):
     tool: str = "resolution-auditor"
     tool_version: str
     inputs: list[InputProvenance]
     billed: InputProvenance | None
     rulesets: list[RuleSetProvenance]
+    pulls: list[PullProvenance] = Field(
+        default_factory=list, description="manifest.json of input folders `auditor pull` wrote "
+                                          "(left out of report.json when there is none).")
 
 
 class MonthCost(BaseModel):

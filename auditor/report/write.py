@@ -44,8 +44,10 @@ def write_outputs(con: duckdb.DuckDBPyConnection, report: Report, out_dir: Path,
 
 
 def report_json(report: Report) -> str:
-    exclude = {"month_cost"} if report.month_cost is None else None
-    return json.dumps(report.model_dump(mode="json", exclude=exclude), indent=2,
+    exclude: dict = {"month_cost": True} if report.month_cost is None else {}
+    if not report.provenance.pulls:
+        exclude["provenance"] = {"pulls": True}
+    return json.dumps(report.model_dump(mode="json", exclude=exclude or None), indent=2,
                       sort_keys=False) + "\n"
 
 

@@ -57,6 +57,12 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def is_pull_manifest(path: Path) -> bool:
+    from auditor.pull.store import is_pull_manifest as check
+
+    return check(path)
+
+
 def is_data_file(path: Path) -> bool:
     return skip_reason(path) is None
 
@@ -66,6 +72,8 @@ def skip_reason(path: Path) -> str | None:
     name = path.name[:-3] if path.name.endswith(".gz") else path.name
     if name.startswith("."):
         return "hidden file"
+    if is_pull_manifest(path):
+        return "the manifest of `auditor pull` (in the report's provenance)"
     if not name.lower().endswith(DATA_SUFFIXES):
         return f"not a data file ({', '.join(DATA_SUFFIXES)}, optionally .gz)"
     return None
@@ -73,13 +81,15 @@ def skip_reason(path: Path) -> str | None:
 
 def skipped_files(paths: list[str | Path],
                   display: dict[Path, str] | None = None) -> list[tuple[str, str]]:
-    """(file, reason) for every file inside the input folders that is not read."""
+    """(file, reason) for every file inside the input folders that is not read (but for the
+    manifest of `auditor pull`, which the report's provenance shows instead)."""
     skipped = []
     for given in paths:
         path = Path(given)
         if path.is_dir():
             for member in sorted(p for p in path.rglob("*") if p.is_file()):
-                if (reason := skip_reason(member)) is not None:
+                reason = skip_reason(member)
+                if reason is not None and not is_pull_manifest(member):
                     skipped.append(((display or {}).get(member) or display_path(member), reason))
     return skipped
 
