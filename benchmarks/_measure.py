@@ -10,16 +10,19 @@ import time
 from collections.abc import Callable
 
 
-def run_child(argv: list[str]) -> tuple[float, int]:
-    """(seconds, peak RSS in bytes) of one child process; raises if it fails unexpectedly."""
+def run_child(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, int, str]:
+    """(seconds, peak RSS in bytes, stderr) of one child process; exits if it fails
+    unexpectedly."""
     started = time.perf_counter()
-    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    assert process.stderr is not None
+    errors = process.stderr.read().decode(errors="replace")  # read all first: no full pipe
     _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - started
-    code = os.waitstatus_to_exitcode(status)
+    process.returncode = code = os.waitstatus_to_exitcode(status)
     if code not in (0, 1):  # 1 = the audit found disputes, which is expected
-        sys.exit(f"{argv[0]} failed ({code}): {process.stderr.read().decode() if process.stderr else ''}")
-    return elapsed, usage.ru_maxrss * 1024  # ru_maxrss is in KiB on Linux
+        sys.exit(f"{argv[0]} failed ({code}): {errors}")
+    return elapsed, usage.ru_maxrss * 1024, errors  # ru_maxrss is in KiB on Linux
 
 
 def median_time(action: Callable[[], object], repeats: int) -> float:

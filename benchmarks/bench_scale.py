@@ -72,7 +72,7 @@ def main() -> None:
             str(folder / "conversations.parquet"), "--format", "canonical", "--billed",
             str(folder / "billed.csv"), "--period", "2026-10-01..2026-10-31", "--out",
             str(args.work / "out" / f"scale-{args.copies}")]
-    seconds, peak = run_child(argv)
+    seconds, peak, _ = run_child(argv)
     con = duckdb.connect()
     events = con.execute(f"SELECT count(*) FROM '{folder / 'events.parquet'}'").fetchall()[0][0]
     lines = con.execute(f"SELECT count(*) FROM read_csv('{folder / 'billed.csv'}')").fetchall()[0][0]

@@ -21,7 +21,11 @@ RATIO = r"\d+\.\d\dx \(target <= 3x\)"
 
 
 @pytest.mark.parametrize("script, conversations, expected", [
-    ("bench_audit.py", 300, [rf"^ratio audit / baseline: {RATIO}$",
+    ("bench_audit.py", 300, [r"^ratio audit / limit: \d+\.\d\dx \(target <= 2x\)$",
+                             rf"^ratio audit / baseline: {RATIO}$",
+                             r"^audit by stage \(median run\): reading and validating",
+                             r"^audit peak memory: \d+\.\d\d GiB",
+                             r"^statuses identical to the limit: True",
                              r"^statuses identical to the baseline: True$"]),
     ("bench_intercom_ingest.py", 50, [rf"^ratio ingest / read_json: {RATIO}$"]),
 ])

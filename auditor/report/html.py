@@ -93,12 +93,21 @@ def per_day(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, int]]:
 
 
 def findings_rows(con: duckdb.DuckDBPyConnection) -> list[dict[str, object]]:
+    # The events are probed with the shown lines' ids (a small hash table), not the other way.
     result = con.execute(f"""
-        SELECT line, unit, conversation_id, strftime(billed_at, '%Y-%m-%d %H:%M') AS billed_at,
-            CAST(amount AS DECIMAL(18, 2)) AS amount, status, reasons, reproduced, evidence,
-            regexp_replace(conversation_id, '[^A-Za-z0-9._-]', '_', 'g') AS file_name,
-            conversation_id IN (SELECT conversation_id FROM events) AS has_transcript
-        FROM findings ORDER BY line, unit LIMIT {TABLE_ROWS}
+        WITH shown AS (
+            SELECT line, unit, conversation_id,
+                strftime(billed_at, '%Y-%m-%d %H:%M') AS billed_at,
+                CAST(amount AS DECIMAL(18, 2)) AS amount, status, reasons, reproduced, evidence,
+                regexp_replace(conversation_id, '[^A-Za-z0-9._-]', '_', 'g') AS file_name
+            FROM findings ORDER BY line, unit LIMIT {TABLE_ROWS}
+        ),
+        with_events AS (
+            SELECT DISTINCT conversation_id FROM events SEMI JOIN shown USING (conversation_id)
+        )
+        SELECT s.*, w.conversation_id IS NOT NULL AS has_transcript
+        FROM shown s LEFT JOIN with_events w USING (conversation_id)
+        ORDER BY s.line, s.unit
     """)
     names = [d[0] for d in result.description]
     return [dict(zip(names, row)) for row in result.fetchall()]

@@ -5,12 +5,17 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from auditor.errors import InputError
 
 DATA_SUFFIXES = (".json", ".jsonl", ".ndjson", ".csv", ".parquet", ".tsv")
+
+# Inputs are hashed in the background while DuckDB reads them (hashlib releases the GIL), not
+# in a pass of their own before: one thread, so files are hashed one after the other.
+_HASHING = ThreadPoolExecutor(max_workers=1, thread_name_prefix="auditor-sha256")
 
 
 @dataclass(frozen=True)
@@ -19,7 +24,15 @@ class InputFile:
 
     path: Path
     display: str
-    sha256: str
+    digest: Future[str] = field(repr=False, compare=False)
+
+    @property
+    def sha256(self) -> str:
+        """sha256 of the file's bytes (waits for the background hash to finish)."""
+        try:
+            return self.digest.result()
+        except OSError as exc:
+            raise InputError(self.display, f"cannot be read ({exc.strerror})") from exc
 
     @property
     def gzipped(self) -> bool:
@@ -108,9 +121,10 @@ def expand_inputs(paths: list[str | Path], display: dict[Path, str] | None = Non
         for member in members:
             shown = (display or {}).get(member) or display_path(member)
             try:
-                files.append(InputFile(member, shown, sha256_of(member)))
+                open(member, "rb").close()  # an unreadable file fails here, not mid-run
             except OSError as exc:
                 raise InputError(shown, f"cannot be read ({exc.strerror})") from exc
+            files.append(InputFile(member, shown, _HASHING.submit(sha256_of, member)))
     return files
 
 

@@ -207,11 +207,12 @@ def _quarantine_duplicate_ids(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DROP TABLE duplicate_copies")
 
 
-def _agreed(column: str) -> str:
+def _agreed(column: str, one_row: bool = False) -> str:
     """A conversation's attribute: when rows disagree, the smallest non-empty value
     (deterministic). A blank value is a missing one: a blank customer id never matches
-    another conversation's."""
-    return f"min(nullif(trim({column}), ''))"
+    another conversation's. With `one_row` (every conversation has one row) the row's value."""
+    value = f"nullif(trim({column}), '')"
+    return value if one_row else f"min({value})"
 
 
 def _label_state(label: str) -> str:
@@ -220,23 +221,36 @@ def _label_state(label: str) -> str:
     return f"CASE {ascii_lower_sql(f'trim({label})')} {cases} END"
 
 
+def _attributes(one_row: bool) -> str:
+    """Each conversation's attributes from its rows in stage_conversations; with `one_row` the
+    same values without the GROUP BY (the aggregates of a single row are its values)."""
+    state = ascii_lower_sql("vendor_state")
+    known = f"CASE WHEN {state} IN {_in_list(VENDOR_STATES)} THEN {state} END"
+    return f"""
+        SELECT conversation_id,
+               {_agreed('customer_id', one_row)} AS customer_id,
+               {_agreed('channel', one_row)} AS channel,
+               {_agreed('vendor_label', one_row)} AS vendor_label,
+               {known if one_row else f"min({known})"} AS known_state,
+               coalesce({'is_preview' if one_row else 'bool_or(is_preview)'}, false) AS is_preview,
+               {'ai_answered' if one_row else 'bool_or(ai_answered)'} AS ai_answered
+        FROM stage_conversations
+        WHERE conversation_id IS NOT NULL AND conversation_id <> ''
+        {'' if one_row else 'GROUP BY 1'}
+    """
+
+
 def _build_conversations(con: duckdb.DuckDBPyConnection) -> None:
-    states = _in_list(VENDOR_STATES)
+    # Exports usually have one row per conversation: then no aggregate is needed (the string
+    # aggregates cost seconds on a million conversations; counting distinct ids does not).
+    one_row = bool(scalar(con, "SELECT count(conversation_id) = count(DISTINCT conversation_id) "
+                               "FROM stage_conversations WHERE conversation_id <> ''"))
     con.execute(f"""
         CREATE TABLE conversation_attrs AS
-            SELECT conversation_id,
-                   {_agreed('customer_id')} AS customer_id,
-                   {_agreed('channel')} AS channel,
-                   {_agreed('vendor_label')} AS vendor_label,
-                   coalesce(
-                       min({ascii_lower_sql('vendor_state')}) FILTER (
-                           WHERE {ascii_lower_sql('vendor_state')} IN {states}),
-                       {_label_state(_agreed('vendor_label'))}) AS vendor_state,
-                   coalesce(bool_or(is_preview), false) AS is_preview,
-                   bool_or(ai_answered) AS ai_answered
-            FROM stage_conversations
-            WHERE conversation_id IS NOT NULL AND conversation_id <> ''
-            GROUP BY 1
+            SELECT conversation_id, customer_id, channel, vendor_label,
+                   coalesce(known_state, {_label_state('vendor_label')}) AS vendor_state,
+                   is_preview, ai_answered
+            FROM ({_attributes(one_row)})
     """)
     # Conversations known only from their events have empty attributes. A view: facts find
     # them in their own pass over the events, without this one.
