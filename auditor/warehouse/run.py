@@ -199,7 +199,7 @@ def _export_ids_named_by(con: duckdb.DuckDBPyConnection, target: Engine, path: s
                          vendor_facts: str) -> None:
     """`engine_export_ids`: the export's conversation ids that appear anywhere in the billed
     list, and a stand-in `events` with the export's first and last event times (the checks
-    name the date ranges)."""
+    name the date ranges) and no conversation ids: no transcript is held locally."""
     values = con.sql(f"""
         SELECT DISTINCT trim(CAST(v AS VARCHAR)) AS conversation_id
         FROM (UNPIVOT (SELECT * FROM read_csv({local_engine.sql_string(str(path))},
@@ -215,8 +215,8 @@ def _export_ids_named_by(con: duckdb.DuckDBPyConnection, target: Engine, path: s
     con.unregister("found_ids")
     span = target.fetch_arrow(f"SELECT MIN(created_at) AS first_at, MAX(created_at) AS last_at "
                               f"FROM {p}events").to_pylist()[0]
-    con.execute("CREATE TABLE events (created_at TIMESTAMP)")
-    con.executemany("INSERT INTO events VALUES (?)", [[span["first_at"]], [span["last_at"]]])
+    con.execute("CREATE TABLE events (conversation_id VARCHAR, created_at TIMESTAMP)")
+    con.executemany("INSERT INTO events VALUES (NULL, ?)", [[span["first_at"]], [span["last_at"]]])
 
 
 def _read_back(con: duckdb.DuckDBPyConnection, target: Engine, p: str, vendor_facts: str,
