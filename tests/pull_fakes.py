@@ -16,6 +16,8 @@ import socket
 import struct
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -71,6 +73,17 @@ class FakeApi:
     def answer(self, method: str, path: str, query: dict[str, list[str]], body: Any,
                fault: str | None) -> Answer:
         raise NotImplementedError
+
+
+@contextmanager
+def running(api: FakeApi) -> Iterator[FakeApi]:
+    """`api` served on loopback for the block, its base URL in `api.url`."""
+    http, url = serve(api)
+    api.url = url  # type: ignore[attr-defined]
+    try:
+        yield api
+    finally:
+        http.shutdown()
 
 
 def serve(api: FakeApi) -> tuple[ThreadingHTTPServer, str]:

@@ -17,7 +17,7 @@ import pytest
 
 from tests import pull_months as pm
 from tests.conftest import REPO, run_cli
-from tests.pull_fakes import Fault, serve
+from tests.pull_fakes import Fault, running
 
 WINDOW = ["--from", "2026-10-01", "--to", "2026-10-31"]
 
@@ -40,11 +40,8 @@ def month(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 @pytest.fixture
 def server(month: dict) -> Iterator:
-    api = pm.fake_intercom(month["served"], slow_seconds=1.0)
-    http, url = serve(api)
-    api.url = url  # type: ignore[attr-defined]
-    yield api
-    http.shutdown()
+    with running(pm.fake_intercom(month["served"], slow_seconds=1.0)) as api:
+        yield api
 
 
 def pull(url: str, out: Path, *extra: str) -> object:
@@ -77,7 +74,8 @@ def test_every_fault_then_the_audit_equals_the_source_audit(server, month: dict,
                                   "fetched": len(month["expected"]), "incomplete": 0,
                                   "missing": 0}
     assert manifest["requests"]["rate_limited"] == 2 and manifest["requests"]["retried"] >= 3
-    assert manifest["window"]["from"] == "2026-10-01" and "updated_at" in manifest["window"]["field"]
+    window = manifest["window"]
+    assert window["from"] == "2026-10-01" and "updated_at" in window["field"]
     assert manifest["api_version"] == "2.16" and server.versions == {"2.16"}
     assert {f["name"] for f in manifest["files"]} == {p.name for p in out.glob("*.jsonl.gz")}
     findings = pm.audit(out, pm.INTERCOM_BILLED, tmp_path / "audit")

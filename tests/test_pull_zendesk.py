@@ -12,7 +12,7 @@ import pytest
 
 from tests import pull_months as pm
 from tests.conftest import run_cli
-from tests.pull_fakes import Fault, serve
+from tests.pull_fakes import Fault, running
 
 WINDOW = ["--from", "2026-10-01", "--to", "2026-10-31"]
 
@@ -36,11 +36,8 @@ def month(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 @pytest.fixture
 def server(month: dict) -> Iterator:
-    api = pm.fake_zendesk(month, slow_seconds=1.0)
-    http, url = serve(api)
-    api.url = url  # type: ignore[attr-defined]
-    yield api
-    http.shutdown()
+    with running(pm.fake_zendesk(month, slow_seconds=1.0)) as api:
+        yield api
 
 
 def pull(url: str, out: Path, *extra: str) -> object:
@@ -61,12 +58,9 @@ def test_faults_with_oauth_then_the_audit_equals_the_source_audit(
         Fault("429", "/incremental/"), Fault("reset", "/incremental/", nth=2),
         Fault("repeat-cursor", "/incremental/", nth=5), Fault("500", "/comments.json", nth=3),
         Fault("slow", "/comments.json", nth=5), Fault("429-reset", "/show_many")], page_size=10)
-    http, url = serve(api)
-    try:
-        out = tmp_path / "pulled"
-        result = pull(url, out, "--timeout", "0.3", "--file-size-mb", "0.001")
-    finally:
-        http.shutdown()
+    out = tmp_path / "pulled"
+    with running(api):
+        result = pull(api.url, out, "--timeout", "0.3", "--file-size-mb", "0.001")
     assert result.exit_code == 0, result.output
     assert len(list(out.glob("tickets-*.jsonl.gz"))) > 1  # rotated by size
     assert [f.kind for f in api.faults if not f.fired] == []

@@ -302,20 +302,7 @@ def test_spark_sql_runs_the_script_to_the_same_summary_as_auditor_audit(tmp_path
                     for name, path in (("month_events", events),
                                        ("month_conversations", conversations),
                                        ("month_billed", billed_units)))
-    script = tmp_path / "run.sql"
-    script.write_text(views + (tmp_path / "audit.spark.sql").read_text()
-                      + "SELECT figure, items, amount FROM audit_summary ORDER BY figure;\n")
-    env = {**os.environ, "SPARK_HOME": str(spark_sql.parent.parent)}
-    result = subprocess.run(
-        [str(spark_sql), "--master", "local[2]", "--conf", "spark.ui.enabled=false",
-         "--conf", f"spark.sql.warehouse.dir={tmp_path / 'warehouse'}",
-         "--conf", "spark.sql.shuffle.partitions=2", "--conf",
-         "spark.sql.codegen.wholeStage=false", "-S", "-f", str(script)],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
-    assert result.returncode == 0, result.stderr[-3000:]
-    figures = {f: (int(n), float(a)) for f, n, a in
-               (line.split("\t") for line in result.stdout.splitlines()
-                if line.count("\t") == 2)}
+    figures = _spark_sql_summary(spark_sql, tmp_path, views)
     report = json.loads((_local_audit(tmp_path, events, conversations) / "report.json").read_text())
     _assert_summary_is_the_report(figures, report)
 
@@ -424,6 +411,13 @@ def test_spark_sql_runs_the_fivetran_intercom_script_to_the_local_summary(tmp_pa
     setup = "SET spark.sql.session.timeZone = UTC;\nCREATE DATABASE IF NOT EXISTS ft_intercom;\n"
     setup += "".join(f"CREATE TABLE {name} USING parquet OPTIONS (path '{path}');\n"
                      for name, path in tables)
+    figures = _spark_sql_summary(spark_sql, tmp_path, setup)
+    _assert_summary_is_the_report(figures, _fivetran_local_report(tmp_path))
+
+
+def _spark_sql_summary(spark_sql: Path, tmp_path: Path, setup: str) -> dict[str, tuple[int, float]]:
+    """Run setup + the generated audit.spark.sql in Spark's own spark-sql shell (a subprocess,
+    as an auditor would) and read audit_summary back: figure -> (items, amount)."""
     script = tmp_path / "run.sql"
     script.write_text(setup + (tmp_path / "audit.spark.sql").read_text()
                       + "SELECT figure, items, amount FROM audit_summary ORDER BY figure;\n")
@@ -435,7 +429,5 @@ def test_spark_sql_runs_the_fivetran_intercom_script_to_the_local_summary(tmp_pa
          "spark.sql.codegen.wholeStage=false", "-S", "-f", str(script)],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
-    figures = {f: (int(n), float(a)) for f, n, a in
-               (line.split("\t") for line in result.stdout.splitlines()
-                if line.count("\t") == 2)}
-    _assert_summary_is_the_report(figures, _fivetran_local_report(tmp_path))
+    return {f: (int(n), float(a)) for f, n, a in
+            (line.split("\t") for line in result.stdout.splitlines() if line.count("\t") == 2)}

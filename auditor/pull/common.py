@@ -8,11 +8,19 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, datetime, timedelta, timezone
-from typing import TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 from pydantic import BaseModel
 
+from auditor import __version__
 from auditor.errors import UsageError
+from auditor.pull.store import write_manifest
+
+if TYPE_CHECKING:
+    from auditor.pull.http import ApiClient
+    from auditor.pull.store import ExportDir, RotatingWriter
+
+WINDOW_FIELD = "updated_at >= from and created_at < to + 1 day"
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -153,3 +161,45 @@ def read_secret(env_name: str, what: str) -> str:
 
 def now_iso() -> str:
     return iso_utc(time.time())
+
+
+def fetch_each(export: ExportDir, options: PullOptions, ids: list[str], *, phase: str,
+               stem: str, label: str, fetch: Callable[[str], R],
+               keep: Callable[[RotatingWriter, str, R], None]) -> None:
+    """One request per id for a resumable phase: the ids not yet checkpointed, fetched
+    `options.concurrency` at a time, kept in the ids' order by keep(writer, id, result), with a
+    checkpoint after each id; the phase is marked done at the end."""
+    done = export.phase(phase)
+    if done.done:
+        return
+    writer = export.writer(phase, stem, max_bytes=options.max_bytes,
+                           checkpoint_every=options.checkpoint_every)
+    progress = Progress(label, len(ids), done=done.position, quiet=options.quiet)
+    remaining = ids[done.position:]
+    for item, result in zip(remaining, ordered_map(fetch, remaining, options.concurrency)):
+        keep(writer, item, result)
+        writer.commit()
+        progress.advance()
+    writer.close()
+    progress.finish()
+    export.phase(phase).done = True
+    export.save()
+
+
+def finish_pull(export: ExportDir, client: ApiClient, options: PullOptions, *, vendor: str,
+                api_version: str, why: str, resumed: bool, **figures: Any) -> dict[str, Any]:
+    """Write manifest.json (what was asked, what came back, how the API behaved) and mark the
+    export finished; returns the manifest's body. `figures` are the vendor's own keys."""
+    body = {
+        "tool_version": __version__, "vendor": vendor, "api_version": api_version,
+        "base_url": options.base_url,
+        "window": {"from": options.window.first_day.isoformat(),
+                   "to": options.window.last_day.isoformat(), "field": WINDOW_FIELD, "why": why},
+        **figures,
+        "requests": {"sent": client.counters.requests, "retried": client.counters.retries,
+                     "rate_limited": client.counters.rate_limited},
+        "resumed": resumed, "finished_at": now_iso(),
+    }
+    write_manifest(export, body)
+    export.finish()
+    return body

@@ -21,13 +21,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from auditor import __version__
 from auditor.errors import ApiError
 from auditor.pull.common import (
-    Progress, PullOptions, Window, now_iso, ordered_map, read_secret,
+    Progress, PullOptions, Window, fetch_each, finish_pull, now_iso, read_secret,
 )
 from auditor.pull.http import ApiClient, Vendor
-from auditor.pull.store import ExportDir, write_manifest
+from auditor.pull.store import ExportDir, RotatingWriter
 
 REGIONS = {"us": "https://api.intercom.io", "eu": "https://api.eu.intercom.io",
            "au": "https://api.au.intercom.io"}
@@ -36,7 +35,6 @@ DEFAULT_API_VERSION = "2.16"
 TOKEN_ENV = "INTERCOM_TOKEN"
 SEARCH_PAGE_SIZE = 150  # the most Intercom's search returns per page
 MAX_CURSOR_REPEATS = 3
-WINDOW_FIELD = "updated_at >= from and created_at < to + 1 day"
 WINDOW_WHY = ("updated_at finds a conversation created before the window but reopened (and "
               "billed) in it; the created_at bound keeps conversations that started after it out")
 
@@ -84,23 +82,12 @@ def pull(options: PullOptions, *, token_env: str = TOKEN_ENV, region: str = "us"
     phase = export.phase("conversations")
     incomplete = phase.extra.get("incomplete", [])
     missing = phase.extra.get("missing", [])
-    body = {
-        "tool_version": __version__, "vendor": "intercom", "api_version": api_version,
-        "base_url": options.base_url,
-        "window": {"from": options.window.first_day.isoformat(),
-                   "to": options.window.last_day.isoformat(),
-                   "field": WINDOW_FIELD, "why": WINDOW_WHY},
-        "max_conversations": options.max_items,
-        "counts": {"found": len(ids), "fetched": len(ids) - len(missing),
-                   "incomplete": len(incomplete), "missing": len(missing)},
-        "incomplete": incomplete, "missing": missing,
-        "requests": {"sent": client.counters.requests, "retried": client.counters.retries,
-                     "rate_limited": client.counters.rate_limited},
-        "resumed": resumed, "finished_at": now_iso(),
-    }
-    write_manifest(export, body)
-    export.finish()
-    return body
+    return finish_pull(
+        export, client, options, vendor="intercom", api_version=api_version, why=WINDOW_WHY,
+        resumed=resumed, max_conversations=options.max_items,
+        counts={"found": len(ids), "fetched": len(ids) - len(missing),
+                "incomplete": len(incomplete), "missing": len(missing)},
+        incomplete=incomplete, missing=missing)
 
 
 def search_body(window: Window, cursor: str | None) -> dict[str, Any]:
@@ -173,31 +160,18 @@ def list_ids(client: ApiClient, window: Window, limit: int | None,
 
 def _conversations(client: ApiClient, export: ExportDir, options: PullOptions,
                    ids: list[str]) -> None:
-    phase = export.phase("conversations")
-    if phase.done:
-        return
-    writer = export.writer("conversations", "conversations", max_bytes=options.max_bytes,
-                           checkpoint_every=options.checkpoint_every)
-    progress = Progress("intercom: conversations", len(ids), done=phase.position,
-                        quiet=options.quiet)
-
-    def fetch(cid: str) -> tuple[str, dict | None]:
-        return cid, client.get(f"/conversations/{cid}", {"display_as": "plaintext"},
-                               missing_ok=True)
-
-    for cid, conversation in ordered_map(fetch, ids[phase.position:], options.concurrency):
+    def keep(writer: RotatingWriter, cid: str, conversation: dict | None) -> None:
         if conversation is None:  # deleted since it was listed
             writer.note("missing", cid)
-        else:
-            writer.write(conversation)
-            if (detail := truncation(conversation)) is not None:
-                writer.note("incomplete", {"id": cid, "detail": detail})
-        writer.commit()
-        progress.advance()
-    writer.close()
-    progress.finish()
-    phase.done = True
-    export.save()
+            return
+        writer.write(conversation)
+        if (detail := truncation(conversation)) is not None:
+            writer.note("incomplete", {"id": cid, "detail": detail})
+
+    fetch_each(export, options, ids, phase="conversations", stem="conversations",
+               label="intercom: conversations", keep=keep,
+               fetch=lambda cid: client.get(f"/conversations/{cid}",
+                                            {"display_as": "plaintext"}, missing_ok=True))
 
 
 def truncation(conversation: dict) -> str | None:

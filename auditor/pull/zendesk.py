@@ -22,20 +22,21 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from auditor import __version__
 from auditor.errors import ApiError, UsageError
 from auditor.pull.common import (
-    Progress, PullOptions, Window, now_iso, ordered_map, read_secret,
+    Progress, PullOptions, Window, fetch_each, finish_pull, now_iso, ordered_map,
+    read_secret,
 )
 from auditor.pull.http import ApiClient, Vendor, remember_secret
-from auditor.pull.store import ExportDir, write_manifest
+from auditor.pull.store import ExportDir, RotatingWriter
 
 EMAIL_ENV, API_TOKEN_ENV, OAUTH_ENV = "ZENDESK_EMAIL", "ZENDESK_API_TOKEN", "ZENDESK_OAUTH_TOKEN"
 EXPORT_PATH = "/api/v2/incremental/tickets/cursor.json"
 COMMENTS_PAGE_SIZE = 100
 USERS_BATCH = 100  # show_many takes at most 100 ids
 MAX_CURSOR_REPEATS = 3
-WINDOW_FIELD = "updated_at >= from and created_at < to + 1 day"
+WINDOW_WHY = ("updated_at finds a ticket created before the window but reopened in it; the "
+              "created_at bound keeps tickets opened after it out")
 
 
 def scope_for(path: str) -> str:
@@ -100,21 +101,9 @@ def pull(options: PullOptions, *, subdomain: str | None = None) -> dict[str, Any
     counts = {"found": len(ids), "fetched": len(ids),
               "comments": sum(f.records for f in export.phase("comments").files),
               "users": export.phase("users").position, "incomplete": 0}
-    body = {
-        "tool_version": __version__, "vendor": "zendesk", "api_version": "v2",
-        "base_url": options.base_url,
-        "window": {"from": options.window.first_day.isoformat(),
-                   "to": options.window.last_day.isoformat(), "field": WINDOW_FIELD,
-                   "why": "updated_at finds a ticket created before the window but reopened in "
-                          "it; the created_at bound keeps tickets opened after it out"},
-        "max_tickets": options.max_items, "counts": counts, "incomplete": [],
-        "requests": {"sent": client.counters.requests, "retried": client.counters.retries,
-                     "rate_limited": client.counters.rate_limited},
-        "resumed": resumed, "finished_at": now_iso(),
-    }
-    write_manifest(export, body)
-    export.finish()
-    return body
+    return finish_pull(
+        export, client, options, vendor="zendesk", api_version="v2", why=WINDOW_WHY,
+        resumed=resumed, max_tickets=options.max_items, counts=counts, incomplete=[])
 
 
 def _time(value: object) -> float | None:
@@ -221,23 +210,13 @@ def ticket_comments(client: ApiClient, ticket_id: str) -> list[dict]:
 
 def _comments(client: ApiClient, export: ExportDir, options: PullOptions,
               ids: list[str]) -> None:
-    phase = export.phase("comments")
-    if phase.done:
-        return
-    writer = export.writer("comments", "ticket_comments", max_bytes=options.max_bytes,
-                           checkpoint_every=options.checkpoint_every)
-    progress = Progress("zendesk: tickets' comments", len(ids), done=phase.position,
-                        quiet=options.quiet)
-    for comments in ordered_map(lambda tid: ticket_comments(client, tid),
-                                ids[phase.position:], options.concurrency):
+    def keep(writer: RotatingWriter, _tid: str, comments: list[dict]) -> None:
         for comment in comments:
             writer.write(comment)
-        writer.commit()
-        progress.advance()
-    writer.close()
-    progress.finish()
-    phase.done = True
-    export.save()
+
+    fetch_each(export, options, ids, phase="comments", stem="ticket_comments",
+               label="zendesk: tickets' comments", keep=keep,
+               fetch=lambda tid: ticket_comments(client, tid))
 
 
 def _users(client: ApiClient, export: ExportDir, options: PullOptions) -> None:
