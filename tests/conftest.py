@@ -52,3 +52,18 @@ def run_cli(args: list[str]) -> Result:
     import auditor.cli.warehouse  # noqa: F401
 
     return CliRunner().invoke(cli, args, catch_exceptions=False)
+
+
+# The slowest modules (real engines, hypothesis over whole audits) first: with `-n auto
+# --dist loadscope` (pyproject.toml) a long module handed out last would run on alone.
+SLOWEST_FIRST = ["test_warehouse_engines", "test_warehouse_spark_standalone",
+                 "test_warehouse_equivalence", "test_properties", "test_fuzz", "test_browser",
+                 "test_reports"]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        module = item.path.stem
+        return SLOWEST_FIRST.index(module) if module in SLOWEST_FIRST else len(SLOWEST_FIRST)
+
+    items.sort(key=rank)  # stable: the order within a module is kept
