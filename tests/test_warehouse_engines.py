@@ -45,8 +45,13 @@ def _spark_missing() -> str | None:
 
 needs_spark = pytest.mark.skipif(_spark_missing() is not None, reason=str(_spark_missing()))
 # Small data: few partitions, no code generation (compiling costs more than it saves here).
+# JVMs that live a minute: the quick JIT tier and one GC thread halve their CPU time (the C2
+# compiler threads otherwise compete with the other test process for the two cores of CI).
+SPARK_TEST_JVM = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
 SPARK_TEST_CONFIG = {"spark.sql.shuffle.partitions": "2", "spark.ui.showConsoleProgress": "false",
-                     "spark.sql.codegen.wholeStage": "false"}
+                     "spark.sql.codegen.wholeStage": "false",
+                     "spark.driver.extraJavaOptions": SPARK_TEST_JVM,
+                     "spark.executor.extraJavaOptions": SPARK_TEST_JVM}
 
 
 # --- the months --------------------------------------------------------------------------------
@@ -426,7 +431,8 @@ def _spark_sql_summary(spark_sql: Path, tmp_path: Path, setup: str) -> dict[str,
         [str(spark_sql), "--master", "local[2]", "--conf", "spark.ui.enabled=false",
          "--conf", f"spark.sql.warehouse.dir={tmp_path / 'warehouse'}",
          "--conf", "spark.sql.shuffle.partitions=2", "--conf",
-         "spark.sql.codegen.wholeStage=false", "-S", "-f", str(script)],
+         "spark.sql.codegen.wholeStage=false", "--driver-java-options", SPARK_TEST_JVM,
+         "-S", "-f", str(script)],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
     return {f: (int(n), float(a)) for f, n, a in

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.edge_month import write_edge_month
-from tests.test_warehouse_engines import SPARK_TEST_CONFIG, _spark_missing
+from tests.test_warehouse_engines import SPARK_TEST_CONFIG, SPARK_TEST_JVM, _spark_missing
 from tests.warehouse_support import all_differences, fast_month, portable_month
 
 pytestmark = pytest.mark.skipif(_spark_missing() is not None, reason=str(_spark_missing()))
@@ -38,6 +38,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     home, logs = Path(pyspark.__file__).parent, tmp_path_factory.mktemp("spark-cluster")
     env = {**os.environ, "SPARK_HOME": str(home), "SPARK_LOCAL_IP": "127.0.0.1",
+           "SPARK_DAEMON_JAVA_OPTS": SPARK_TEST_JVM,
            "PYSPARK_PYTHON": sys.executable, "SPARK_WORKER_DIR": str(logs / "work")}
     port = _free_port()
     url = f"spark://127.0.0.1:{port}"
