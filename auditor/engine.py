@@ -102,6 +102,14 @@ def connect(memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def thread_cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """Another connection to the same database, for another thread, with the run's session
+    settings (memory limit and spilling are the database's, shared)."""
+    cursor = con.cursor()
+    cursor.execute("SET TimeZone = 'UTC'")
+    return cursor
+
+
 def ddl(table: str, columns: tuple[Column, ...]) -> str:
     body = ", ".join(f"{c.name} {c.sql_type}" for c in columns)
     return f"CREATE TABLE {table} ({body})"

@@ -24,7 +24,9 @@ from auditor.reconcile import Period, build_findings
 from auditor.report.build import build_report
 from auditor.report.evidence import EvidenceOptions, evidence_link, write_evidence
 from auditor.report.model import Report
-from auditor.report.write import QUARANTINE_QUERY, copy_table, write_outputs
+from auditor.report.write import (
+    QUARANTINE_QUERY, copy_table, preload_page_renderer, write_outputs,
+)
 from auditor.schema import CONVERSATION_COLUMNS, EVENT_COLUMNS, column_names
 from auditor.rulesets import RuleSet, list_rulesets, resolve_ruleset
 from auditor.sources import IngestSummary, SourceOptions, default_vendor, load_sources
@@ -91,6 +93,8 @@ def audit(request: AuditRequest, out_dir: Path | None = None,
     """Run the audit; write report files into out_dir and the evidence pack when given;
     return the report."""
     stage = Stage(progress)
+    if out_dir is not None:
+        preload_page_renderer()
     con = engine.connect()
     try:
         stage(f"reading {len(request.exports)} export path(s)")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
 
-from auditor.engine import QUARANTINE_COLUMNS, QUARANTINE_SORT_KEY, sql_string
+from auditor.engine import QUARANTINE_COLUMNS, QUARANTINE_SORT_KEY, sql_string, thread_cursor
 from auditor.errors import UsageError
 from auditor.report.markdown import render_markdown
 from auditor.report.model import Report
@@ -32,15 +35,39 @@ def write_outputs(con: duckdb.DuckDBPyConnection, report: Report, out_dir: Path,
     except OSError as exc:
         raise UsageError(f"cannot create output directory {out_dir}: {exc.strerror}") from exc
     (out_dir / "report.json").write_text(report_json(report), encoding="utf-8")
-    findings = f"SELECT {FINDINGS_COLUMNS} FROM findings ORDER BY line, unit"
-    copy_table(con, findings, out_dir / "findings.csv")
-    copy_table(con, findings, out_dir / "findings.parquet")
-    copy_table(con, QUARANTINE_QUERY, out_dir / "quarantine.csv")
-    (out_dir / "report.md").write_text(render_markdown(con, report), encoding="utf-8")
-    from auditor.report.html import render_html  # matplotlib loads only when a page is written
+    # The tables are written by DuckDB on a cursor of its own while this thread renders the
+    # pages (Python: charts and templates); DuckDB releases the GIL, so the two overlap.
+    with ThreadPoolExecutor(max_workers=1) as writer:
+        tables = writer.submit(_copy_tables, thread_cursor(con), out_dir)
+        (out_dir / "report.md").write_text(render_markdown(con, report), encoding="utf-8")
+        from auditor.report.html import render_html  # matplotlib loads only for a page
 
-    (out_dir / "report.html").write_text(render_html(con, report, evidence_href),
-                                         encoding="utf-8")
+        (out_dir / "report.html").write_text(render_html(con, report, evidence_href),
+                                             encoding="utf-8")
+        tables.result()
+
+
+def _copy_tables(cursor: duckdb.DuckDBPyConnection, out_dir: Path) -> None:
+    try:
+        findings = f"SELECT {FINDINGS_COLUMNS} FROM findings ORDER BY line, unit"
+        copy_table(cursor, findings, out_dir / "findings.csv")
+        copy_table(cursor, findings, out_dir / "findings.parquet")
+        copy_table(cursor, QUARANTINE_QUERY, out_dir / "quarantine.csv")
+    finally:
+        cursor.close()
+
+
+def preload_page_renderer() -> None:
+    """Import the charting library (about a second) in the background while DuckDB reads the
+    export, so report.html does not wait for it. An import error is left for the real import
+    in write_outputs to report."""
+    def load() -> None:
+        try:
+            importlib.import_module("auditor.report.charts")
+        except Exception:  # noqa: BLE001 (write_outputs imports it again and says why)
+            pass
+
+    threading.Thread(target=load, name="preload-charts", daemon=True).start()
 
 
 def report_json(report: Report) -> str:
