@@ -19,6 +19,7 @@ from auditor.schema import (
 )
 
 DEFAULT_MEMORY_LIMIT = "1GB"
+MEMORY_LIMIT_VARIABLE = "AUDITOR_MEMORY_LIMIT"  # e.g. 4GB: DuckDB's limit; beyond it, it spills
 
 # ISO 8601 (offset, Z or naive = UTC) or epoch seconds; NULL when it does not parse.
 PARSE_TS_MACRO = r"""
@@ -90,7 +91,7 @@ AI_AGENT_COLUMNS: tuple[Column, ...] = (
 def connect(memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
     """Open an in-memory DuckDB connection configured for an audit run."""
     con = duckdb.connect(":memory:")
-    limit = memory_limit or os.environ.get("AUDITOR_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)
+    limit = memory_limit or memory_limit_setting()
     con.execute("SET TimeZone = 'UTC'")
     con.execute(f"SET memory_limit = '{limit}'")
     con.execute(f"SET temp_directory = '{tempfile.gettempdir()}/auditor-duckdb-spill'")
@@ -100,6 +101,11 @@ def connect(memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
         con.execute(f"CREATE TYPE {name} AS ENUM ({', '.join(sql_string(v) for v in values)})")
     create_staging_tables(con)
     return con
+
+
+def memory_limit_setting() -> str:
+    """The memory limit runs get: AUDITOR_MEMORY_LIMIT, else DEFAULT_MEMORY_LIMIT."""
+    return os.environ.get(MEMORY_LIMIT_VARIABLE) or DEFAULT_MEMORY_LIMIT
 
 
 def thread_cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:

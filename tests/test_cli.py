@@ -176,3 +176,17 @@ def test_a_bug_is_still_one_line_and_exit_2(tmp_path: Path, export: Path, monkey
     monkeypatch.setattr(auditor.pipeline, "build_findings", broken)
     message = _error(["audit", str(export), "--billed-count", "1"])
     assert "internal error (RuntimeError: something the developers got wrong)" in message
+
+
+def test_too_little_memory_is_one_line_naming_the_limit(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """DuckDB's out-of-memory error is not blamed on the export (it failed while reading it)."""
+    monkeypatch.setenv("AUDITOR_MEMORY_LIMIT", "5MB")
+    result = run_cli([
+        "audit", str(REPO / "sample_data" / "intercom_2026-10.jsonl.gz"), "--billed",
+        str(REPO / "sample_data" / "billed_2026-10.csv"), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert result.output.startswith("Error: out of memory: the audit needed more than DuckDB's "
+                                    "memory limit (5MB)")
+    assert "AUDITOR_MEMORY_LIMIT=4GB" in result.output and "cannot be read" not in result.output
+    assert len(result.output.strip().splitlines()) == 1

@@ -1,6 +1,6 @@
 """Spark in standalone mode: a master and two workers on loopback, started here and stopped
 after, so the distributed path (shuffles between executors, checkpoints on workers) gives the
-same facts, verdicts and findings as DuckDB on the edge-case month."""
+same facts, verdicts and findings as DuckDB on the sample months and the edge-case month."""
 
 from __future__ import annotations
 
@@ -14,9 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.edge_month import write_edge_month
-from tests.test_warehouse_engines import SPARK_TEST_CONFIG, SPARK_TEST_JVM, _spark_missing
-from tests.warehouse_support import all_differences, fast_month, portable_month
+from tests.test_warehouse_engines import MONTHS, SPARK_TEST_CONFIG, SPARK_TEST_JVM, _spark_missing
+from tests.warehouse_support import all_differences, portable_month
 
 pytestmark = pytest.mark.skipif(_spark_missing() is not None, reason=str(_spark_missing()))
 
@@ -72,12 +71,12 @@ def _block_managers(target: object) -> int:
     return int(target.spark.sparkContext._jsc.sc().getExecutorMemoryStatus().size())  # type: ignore[attr-defined]
 
 
-def test_standalone_cluster_equals_duckdb(cluster: str, tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def on_cluster(cluster: str) -> Iterator[object]:
+    """One driver session on the cluster, its executors registered, for every month."""
     from auditor.engines.spark import SparkEngine
     from auditor.warehouse import dialects
 
-    local = fast_month(list(write_edge_month(tmp_path)[:2]), tmp_path / "billed.csv",
-                       fmt="canonical")
     target = SparkEngine.start(cluster, **SPARK_TEST_CONFIG, **{
         "spark.executor.memory": "768m", "spark.executor.cores": "1", "spark.cores.max": "2",
         "spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1"})
@@ -88,6 +87,15 @@ def test_standalone_cluster_equals_duckdb(cluster: str, tmp_path: Path) -> None:
         while _block_managers(target) < 3:  # the driver and an executor on each worker
             assert time.monotonic() < deadline, "the executors did not register"
             time.sleep(1)
-        assert all_differences(local, target, portable_month(local, target)) == {}
+        yield target
     finally:
         target.close()
+
+
+@pytest.mark.parametrize("month", sorted(MONTHS))
+def test_standalone_cluster_equals_duckdb(month: str, on_cluster: object, tmp_path: Path) -> None:
+    local = MONTHS[month](tmp_path)
+    try:
+        assert all_differences(local, on_cluster, portable_month(local, on_cluster)) == {}
+    finally:
+        local.con.close()

@@ -25,7 +25,8 @@ class AuditorGroup(click.Group):
         try:
             return super().invoke(ctx)
         except AuditorError as exc:
-            fail(str(exc))
+            # An adapter that could not read a file may have run out of memory, not met a bad file.
+            fail(_out_of_memory_message() if _is_out_of_memory(exc.__cause__) else str(exc))
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except KeyboardInterrupt:
@@ -36,6 +37,8 @@ class AuditorGroup(click.Group):
         except MemoryError:
             fail("out of memory: set AUDITOR_MEMORY_LIMIT lower (e.g. 512MB) so DuckDB spills to disk")
         except Exception as exc:  # a bug, not bad input: still one line, never a traceback
+            if _is_out_of_memory(exc):
+                fail(_out_of_memory_message())
             first_line = (str(exc).strip().splitlines() or [""])[0]
             fail(f"internal error ({type(exc).__name__}: {first_line}); please report it "
                  "with the command you ran")
@@ -48,6 +51,20 @@ class AuditorGroup(click.Group):
             hint = did_you_mean(name, self.list_commands(ctx))
             ctx.fail(f"No such command '{name}'." + (f" {hint[0].upper()}{hint[1:]}" if hint else ""))
         return super().resolve_command(ctx, args)
+
+
+def _is_out_of_memory(exc: BaseException | None) -> bool:
+    import duckdb
+
+    return isinstance(exc, duckdb.OutOfMemoryException)
+
+
+def _out_of_memory_message() -> str:
+    from auditor.engine import MEMORY_LIMIT_VARIABLE, memory_limit_setting
+
+    return (f"out of memory: the audit needed more than DuckDB's memory limit "
+            f"({memory_limit_setting()}); run it again with a higher limit, e.g. "
+            f"{MEMORY_LIMIT_VARIABLE}=4GB, below this machine's free memory")
 
 
 def fail(message: str) -> None:
