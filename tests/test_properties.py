@@ -25,6 +25,8 @@ from tests.intercom_builder import conversation, write_jsonl
 
 AUDITS = settings(max_examples=10, deadline=None, derandomize=True,
                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+# Three audits and an ingest per example: fewer examples, the same generator.
+THREE_AUDITS = settings(AUDITS, max_examples=6)
 TEXTS = ["My order never arrived", "thanks", "That helped", "I want to talk to a human",
          "that doesn't work, what now?", "Is there anything else I can help with?",
          "Refunds take 5 days.", "useless", ""]
@@ -130,7 +132,7 @@ def test_findings_do_not_depend_on_record_order_or_files(data: st.DataObject, se
         assert (tmp / "a" / "findings.csv").read_bytes() == (tmp / "b" / "findings.csv").read_bytes()
 
 
-@AUDITS
+@THREE_AUDITS
 @given(data=st.data())
 def test_intercom_json_canonical_csv_and_parquet_give_the_same_findings(
         data: st.DataObject) -> None:
