@@ -20,6 +20,8 @@ from auditor.schema import (
 
 DEFAULT_MEMORY_LIMIT = "1GB"
 MEMORY_LIMIT_VARIABLE = "AUDITOR_MEMORY_LIMIT"  # e.g. 4GB: DuckDB's limit; beyond it, it spills
+# Settings of one connection (each cursor needs them again); the others are the database's.
+SESSION_SETTINGS = ("SET TimeZone = 'UTC'",)
 
 # ISO 8601 (offset, Z or naive = UTC) or epoch seconds; NULL when it does not parse.
 PARSE_TS_MACRO = r"""
@@ -92,7 +94,8 @@ def connect(memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
     """Open an in-memory DuckDB connection configured for an audit run."""
     con = duckdb.connect(":memory:")
     limit = memory_limit or memory_limit_setting()
-    con.execute("SET TimeZone = 'UTC'")
+    for setting in SESSION_SETTINGS:
+        con.execute(setting)
     con.execute(f"SET memory_limit = '{limit}'")
     con.execute(f"SET temp_directory = '{tempfile.gettempdir()}/auditor-duckdb-spill'")
     con.execute("SET preserve_insertion_order = true")
@@ -112,7 +115,8 @@ def thread_cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     """Another connection to the same database, for another thread, with the run's session
     settings (memory limit and spilling are the database's, shared)."""
     cursor = con.cursor()
-    cursor.execute("SET TimeZone = 'UTC'")
+    for setting in SESSION_SETTINGS:
+        cursor.execute(setting)
     return cursor
 
 

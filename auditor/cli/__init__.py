@@ -34,8 +34,11 @@ class AuditorGroup(click.Group):
         except BrokenPipeError:  # `auditor demo | head`: the reader left; nothing is wrong
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(ExitCode.OK)
-        except MemoryError:
-            fail("out of memory: set AUDITOR_MEMORY_LIMIT lower (e.g. 512MB) so DuckDB spills to disk")
+        except MemoryError:  # the machine's memory, not DuckDB's limit: a lower limit spills
+            from auditor.engine import MEMORY_LIMIT_VARIABLE
+
+            fail(f"out of memory: set {MEMORY_LIMIT_VARIABLE} lower (e.g. 512MB) so DuckDB "
+                 "spills to disk")
         except Exception as exc:  # a bug, not bad input: still one line, never a traceback
             if _is_out_of_memory(exc):
                 fail(_out_of_memory_message())
