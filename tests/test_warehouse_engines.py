@@ -293,22 +293,10 @@ def test_audit_engine_spark_reads_parquet_paths(spark_local: object, tmp_path: P
 
 
 @needs_spark
-def test_spark_sql_runs_the_script_to_the_same_summary_as_auditor_audit(tmp_path: Path) -> None:
+def test_spark_sql_runs_the_script_to_the_same_summary_as_auditor_audit(
+        spark_sql_summaries: dict[str, tuple[dict[str, tuple[int, float]], dict]]) -> None:
     """`auditor sql --dialect spark` as spark-sql -f runs it (its own catalog, Parquet tables)."""
-    import pyspark
-
-    spark_sql = Path(pyspark.__file__).parent / "bin" / "spark-sql"
-    events, conversations = _canonical_tables(tmp_path)
-    billed_units = _billed_units(tmp_path, events)
-    assert run_cli(["sql", "--dialect", "spark", "--events", "month_events", "--conversations",
-                    "month_conversations", "--billed", "month_billed", "--period", PERIOD,
-                    "--out", str(tmp_path)]).exit_code == 0
-    views = "".join(f"CREATE TEMPORARY VIEW {name} USING parquet OPTIONS (path '{path}');\n"
-                    for name, path in (("month_events", events),
-                                       ("month_conversations", conversations),
-                                       ("month_billed", billed_units)))
-    figures = _spark_sql_summary(spark_sql, tmp_path, views)
-    report = json.loads((_local_audit(tmp_path, events, conversations) / "report.json").read_text())
+    figures, report = spark_sql_summaries["canonical"]
     _assert_summary_is_the_report(figures, report)
 
 
@@ -398,11 +386,54 @@ def test_psql_runs_the_fivetran_intercom_script_to_the_local_summary(
 
 
 @needs_spark
-def test_spark_sql_runs_the_fivetran_intercom_script_to_the_local_summary(tmp_path: Path) -> None:
+def test_spark_sql_runs_the_fivetran_intercom_script_to_the_local_summary(
+        spark_sql_summaries: dict[str, tuple[dict[str, tuple[int, float]], dict]]) -> None:
     """The same on Spark (spark-sql -f): the tables as Parquet in a database `ft_intercom`."""
+    figures, report = spark_sql_summaries["fivetran"]
+    _assert_summary_is_the_report(figures, report)
+
+
+# --- spark-sql -f: both scripts in one spark-sql process ---------------------------------------
+
+@pytest.fixture(scope="module")
+def spark_sql_summaries(tmp_path_factory: pytest.TempPathFactory
+                        ) -> dict[str, tuple[dict[str, tuple[int, float]], dict]]:
+    """Each script's audit_summary as spark-sql -f prints it, with the local report.json it
+    must equal: one spark-sql run for both (a spark-sql start with its metastore takes about
+    20 s; the scripts drop and recreate every table they build, so they can run one after
+    the other in one session)."""
+    if _spark_missing():
+        pytest.skip(str(_spark_missing()))
     import pyspark
 
-    spark_sql = Path(pyspark.__file__).parent / "bin" / "spark-sql"
+    runs = {"canonical": _canonical_script(tmp_path_factory.mktemp("spark_sql_canonical")),
+            "fivetran": _fivetran_script(tmp_path_factory.mktemp("spark_sql_fivetran"))}
+    script = "".join(
+        f"{setup}{(folder / 'audit.spark.sql').read_text()}"
+        f"SELECT '{label}', figure, items, amount FROM audit_summary ORDER BY figure;\n"
+        for label, (folder, setup, _) in runs.items())
+    figures = _spark_sql_run(Path(pyspark.__file__).parent / "bin" / "spark-sql",
+                             tmp_path_factory.mktemp("spark_sql"), script)
+    return {label: (figures[label], report) for label, (_, _, report) in runs.items()}
+
+
+def _canonical_script(tmp_path: Path) -> tuple[Path, str, dict]:
+    """The sample month's script over temporary views of Parquet files, and the local report."""
+    events, conversations = _canonical_tables(tmp_path)
+    billed_units = _billed_units(tmp_path, events)
+    assert run_cli(["sql", "--dialect", "spark", "--events", "month_events", "--conversations",
+                    "month_conversations", "--billed", "month_billed", "--period", PERIOD,
+                    "--out", str(tmp_path)]).exit_code == 0
+    views = "".join(f"CREATE TEMPORARY VIEW {name} USING parquet OPTIONS (path '{path}');\n"
+                    for name, path in (("month_events", events),
+                                       ("month_conversations", conversations),
+                                       ("month_billed", billed_units)))
+    report = json.loads((_local_audit(tmp_path, events, conversations) / "report.json").read_text())
+    return tmp_path, views, report
+
+
+def _fivetran_script(tmp_path: Path) -> tuple[Path, str, dict]:
+    """The Fivetran month's script over tables in a database, and the local report."""
     tables = []
     for path in FIVETRAN.iterdir():  # typed as DuckDB reads them: BIGINT ids, TIMESTAMP times
         name = path.name.split(".")[0]
@@ -416,16 +447,15 @@ def test_spark_sql_runs_the_fivetran_intercom_script_to_the_local_summary(tmp_pa
     setup = "SET spark.sql.session.timeZone = UTC;\nCREATE DATABASE IF NOT EXISTS ft_intercom;\n"
     setup += "".join(f"CREATE TABLE {name} USING parquet OPTIONS (path '{path}');\n"
                      for name, path in tables)
-    figures = _spark_sql_summary(spark_sql, tmp_path, setup)
-    _assert_summary_is_the_report(figures, _fivetran_local_report(tmp_path))
+    return tmp_path, setup, _fivetran_local_report(tmp_path)
 
 
-def _spark_sql_summary(spark_sql: Path, tmp_path: Path, setup: str) -> dict[str, tuple[int, float]]:
-    """Run setup + the generated audit.spark.sql in Spark's own spark-sql shell (a subprocess,
-    as an auditor would) and read audit_summary back: figure -> (items, amount)."""
+def _spark_sql_run(spark_sql: Path, tmp_path: Path,
+                   script_text: str) -> dict[str, dict[str, tuple[int, float]]]:
+    """Run the script in Spark's own spark-sql shell (a subprocess, as an auditor would) and
+    read back its labelled summary rows: label -> figure -> (items, amount)."""
     script = tmp_path / "run.sql"
-    script.write_text(setup + (tmp_path / "audit.spark.sql").read_text()
-                      + "SELECT figure, items, amount FROM audit_summary ORDER BY figure;\n")
+    script.write_text(script_text)
     env = {**os.environ, "SPARK_HOME": str(spark_sql.parent.parent)}
     result = subprocess.run(
         [str(spark_sql), "--master", "local[2]", "--conf", "spark.ui.enabled=false",
@@ -433,7 +463,11 @@ def _spark_sql_summary(spark_sql: Path, tmp_path: Path, setup: str) -> dict[str,
          "--conf", "spark.sql.shuffle.partitions=2", "--conf",
          "spark.sql.codegen.wholeStage=false", "--driver-java-options", SPARK_TEST_JVM,
          "-S", "-f", str(script)],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
+        check=False, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
-    return {f: (int(n), float(a)) for f, n, a in
-            (line.split("\t") for line in result.stdout.splitlines() if line.count("\t") == 2)}
+    figures: dict[str, dict[str, tuple[int, float]]] = {}
+    for line in result.stdout.splitlines():
+        if line.count("\t") == 3:
+            label, figure, items, amount = line.split("\t")
+            figures.setdefault(label, {})[figure] = (int(items), float(amount))
+    return figures
