@@ -133,7 +133,7 @@ def create_staging_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(ddl("ai_agent_users", AI_AGENT_COLUMNS))
     # What an adapter says about how it read the export, for the report's notes.
     con.execute("CREATE TABLE ingest_notes (note VARCHAR)")
-    con.execute("CREATE TABLE staged_event_views (name VARCHAR)")
+    con.execute("CREATE TABLE staged_event_views (name VARCHAR, rescannable BOOLEAN)")
     # Files whose staged rows leave source_record empty: it is '<unit> <source_ord + shift>',
     # built only for the few rows a message needs (building it per row is a real cost).
     con.execute("CREATE TABLE staged_record_labels (source_file VARCHAR, unit VARCHAR, "
@@ -146,17 +146,26 @@ def record_label(file_column: str, ord_column: str, record_column: str) -> str:
             f"FROM staged_record_labels l WHERE l.source_file = {file_column}))")
 
 
-def stage_events_view(con: duckdb.DuckDBPyConnection, select_sql: str) -> None:
+def stage_events_view(con: duckdb.DuckDBPyConnection, select_sql: str,
+                      rescannable: bool = False) -> None:
     """Stage events as a view instead of rows in `stage_events`.
 
     For files that are already tables (Parquet, CSV): validation then reads the file once while
-    it builds `events`, instead of copying every row into `stage_events` first. The SELECT must
-    name its columns as in STAGE_EVENT_COLUMNS.
+    it checks the events, instead of copying every row into `stage_events` first. The SELECT
+    must name its columns as in STAGE_EVENT_COLUMNS. `rescannable`: reading the view again is
+    cheap (Parquet: typed columns, row numbers from the file), so the checked events need not
+    be copied into a table (validate.finish_ingest); text files are parsed once.
     """
     count = scalar(con, "SELECT count(*) FROM staged_event_views")
     name = f"stage_events_view_{count + 1}"
     con.execute(f"CREATE VIEW {name} AS {select_sql}")
-    con.execute("INSERT INTO staged_event_views VALUES (?)", [name])
+    con.execute("INSERT INTO staged_event_views VALUES (?, ?)", [name, rescannable])
+
+
+def staged_events_rescannable(con: duckdb.DuckDBPyConnection) -> bool:
+    """Every staged view is cheap to read again (stage_events itself is a table)."""
+    return bool(scalar(con, "SELECT coalesce(bool_and(rescannable), true) "
+                            "FROM staged_event_views"))
 
 
 def staged_events(con: duckdb.DuckDBPyConnection) -> str:

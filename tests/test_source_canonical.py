@@ -45,6 +45,55 @@ def test_bad_rows_go_to_quarantine_with_file_line_field_and_reason(tmp_path: Pat
     assert "unknown actor_role 'robot'" in quarantine[1][2]
 
 
+# Ids: e1 twice in c1 (the second copy is quarantined), e1 again in c2 (another conversation:
+# fine), one row without an id (derived), and two invalid rows.
+CHECKED = [
+    ["c1", "e1", "2026-10-01T10:00:00Z", "customer", "u1", "message", "hi"],
+    ["c1", "e2", "2026-10-01T10:01:00Z", "ai_agent", "fin", "message", "hello"],
+    ["c1", "e1", "2026-10-01T10:02:00Z", "customer", "u1", "message", "copy"],
+    ["c2", "e1", "2026-10-01T11:00:00Z", "customer", "u2", "message", "hi"],
+    ["c2", "", "2026-10-01T11:01:00Z", "ai_agent", "fin", "message", "no id"],
+    ["c2", "e9", "yesterday", "customer", "u2", "message", "bad time"],
+    ["c3", "e1", "2026-10-01T12:00:00Z", "robot", "r", "message", "bad role"],
+]
+
+
+@pytest.mark.parametrize("missing_id", [True, False])
+def test_parquet_is_checked_as_csv_is(tmp_path: Path, missing_id: bool) -> None:
+    """Staged Parquet is not copied into a table (events is a view over the file); its
+    quarantine, duplicate ids, derived ids and events equal those of the same rows as CSV."""
+    from auditor import engine
+
+    rows = CHECKED if missing_id else [r for r in CHECKED if r[1]]
+    header = ["conversation_id", "event_id", "created_at", "actor_role", "actor_id",
+              "event_type", "body"]
+    csv_file = write_csv(tmp_path / "e.csv", header, rows)
+    parquet = tmp_path / "e.parquet"
+    duckdb.execute(f"COPY (SELECT * FROM read_csv('{csv_file}', all_varchar = true, "
+                   f"nullstr = '')) TO '{parquet}'")
+    seen = []
+    for path in (csv_file, parquet):
+        con = engine.connect()
+        summary = load_sources(con, [str(path)], "canonical")
+        seen.append((
+            (summary.records_read, summary.events, summary.quarantined),
+            con.execute("SELECT conversation_id, event_id, created_at, actor_role, body "
+                        "FROM events ORDER BY ALL").fetchall(),
+            con.execute("SELECT conversation_id, field, reason, redundant FROM quarantine "
+                        "ORDER BY ALL").fetchall(),
+            con.execute("SELECT table_type FROM information_schema.tables "
+                        "WHERE table_name = 'checked_events'").fetchall()))
+        con.close()
+    (csv_counts, csv_events, csv_quarantine, csv_kind), (counts, events, quarantine, kind) = seen
+    assert (counts, events, quarantine) == (csv_counts, csv_events, csv_quarantine)
+    assert (csv_kind, kind) == ([("BASE TABLE",)], [("VIEW",)])
+    assert counts == ((7, 4, 3) if missing_id else (6, 3, 3))
+    assert [r[4] for r in events if r[:2] == ("c1", "e1")] == ["hi"]  # the first copy kept
+    # A derived id numbers the row in its conversation's time order ('#n').
+    assert [r[1] for r in events if r[0] == "c2"] == (["#2", "e1"] if missing_id else ["e1"])
+    assert [f for _, f, _, _ in quarantine] == ["event_id", "created_at", "actor_role"]
+
+
 @pytest.mark.parametrize("suffix", [".parquet", ".jsonl", ".csv.gz", ".jsonl.gz"])
 def test_parquet_jsonl_and_gzip_read_the_same(tmp_path: Path, suffix: str, con: duckdb.DuckDBPyConnection) -> None:
     source = write_events(tmp_path / "e.csv", GOOD)

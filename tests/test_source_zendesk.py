@@ -5,11 +5,13 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
+from contextlib import closing
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from auditor import engine
 from auditor.errors import InputError
 from auditor.sources import detect_format, load_sources
 from auditor.sources import zendesk_mapping as mapping
@@ -199,10 +201,9 @@ def test_ai_agent_ids_option_names_the_ai_in_fivetran_comments(con: duckdb.DuckD
     folder = zd.fivetran(tmp_path / "ft", 7, steps)
     load(con, folder)
     assert [r for _, r in events_of(con, "7")] == ["customer", "human_agent", "human_agent"]
-    con.execute("DROP TABLE events; DROP VIEW conversations; DROP TABLE conversation_attrs; "
-                "DELETE FROM quarantine")
-    load(con, folder, ai_agent_ids=["700"])
-    assert [r for _, r in events_of(con, "7")] == ["customer", "ai_agent", "human_agent"]
+    with closing(engine.connect()) as again:
+        load(again, folder, ai_agent_ids=["700"])
+        assert [r for _, r in events_of(again, "7")] == ["customer", "ai_agent", "human_agent"]
 
 
 @pytest.mark.parametrize("extra_user, ticket_tags, expected", [

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import shutil
+from contextlib import closing
 from pathlib import Path
 
 import duckdb
@@ -31,11 +32,11 @@ def test_fivetran_tables_give_the_same_events_as_the_api(con: duckdb.DuckDBPyCon
     zd.write_json(tmp_path / "users.json", {"users": zd.users()})
     load(con, tmp_path, ai_agent_ids=["700"])
     api = con.execute("SELECT * FROM events ORDER BY event_id").fetchall()
-    con.execute("DROP TABLE events; DROP VIEW conversations; DROP TABLE conversation_attrs")
-    load(con, zd.fivetran(tmp_path / "ft", 7, ESCALATION), ai_agent_ids=["700"])
-    fivetran = con.execute("SELECT * FROM events ORDER BY event_id").fetchall()
+    with closing(engine.connect()) as again:
+        load(again, zd.fivetran(tmp_path / "ft", 7, ESCALATION), ai_agent_ids=["700"])
+        fivetran = again.execute("SELECT * FROM events ORDER BY event_id").fetchall()
+        assert events_of(again, "7") == ESCALATION_EVENTS
     assert [row[:9] for row in api] == [row[:9] for row in fivetran]
-    assert events_of(con, "7") == ESCALATION_EVENTS
 
 
 def test_fivetran_parquet_and_previous_status_from_history(con: duckdb.DuckDBPyConnection,

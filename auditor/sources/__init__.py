@@ -166,10 +166,10 @@ def read_failure(files: list[InputFile], exc: duckdb.Error) -> InputError:
     return InputError(where, f"cannot be read: {error_text(exc)}", record=error_line(exc))
 
 
-def _reject_no_conversations(con: duckdb.DuckDBPyConnection, files: list[InputFile]) -> None:
+def _reject_no_conversations(con: duckdb.DuckDBPyConnection, files: list[InputFile],
+                             events: int) -> None:
     """Records were read, but none became an event or a conversation (users or tags alone)."""
-    if not scalar(con, "SELECT (SELECT count(*) FROM events) + "
-                       "(SELECT count(*) FROM conversation_attrs)"):
+    if not events and not scalar(con, "SELECT count(*) FROM conversation_attrs"):
         names = ", ".join(f.display for f in files)
         raise InputError(names, "no conversations in the export (every record was quarantined "
                          "or none is a conversation)", hint="are the tickets or events included?")
@@ -199,7 +199,7 @@ def load_sources(
         events, conversations, quarantined = finish_ingest(con, count_conversations)
     except duckdb.Error as exc:  # a reader that only fails deep in a file (a ragged CSV row)
         raise read_failure(files, exc) from exc
-    _reject_no_conversations(con, files)
+    _reject_no_conversations(con, files, events)
     if (options or SourceOptions()).on_bad_record == "fail":
         _fail_on_bad_record(con)
     provenance.sort(key=lambda p: p.path)

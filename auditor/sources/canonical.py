@@ -135,7 +135,8 @@ def _stage_events(con: duckdb.DuckDBPyConnection, reader: str, types: dict[str, 
     values["rating_raw"] = _value("rating", types)
     columns = [c.name for c in STAGE_EVENT_COLUMNS][:-3]
     select = ", ".join(f"{values[c]} AS {c}" for c in columns)
-    stage_events_view(con, f"SELECT {select}, {lineage} FROM {reader}")
+    stage_events_view(con, f"SELECT {select}, {lineage} FROM {reader}",
+                      rescannable="read_parquet" in reader)
 
 
 def _check_booleans(con: duckdb.DuckDBPyConnection, file: InputFile, reader: str,

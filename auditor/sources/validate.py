@@ -1,9 +1,9 @@
 """Staged rows -> validated `events` and `conversations`, the same for every source format.
 
-Set-based and single-pass: one CREATE TABLE reads everything staged once, normalises roles and
-event types, and decides for every row either a quarantine reason or a place in the event log.
-Rows with a reason then move to `quarantine`. Nothing is dropped silently: each staged row ends
-up in exactly one of the two.
+Set-based: one query over everything staged normalises roles and event types and decides for
+every row either a quarantine reason or a place in the event log. Rows with a reason go to
+`quarantine`, the others are the `events` view. Nothing is dropped silently: each staged row
+ends up in exactly one of the two.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import duckdb
 
 from auditor.engine import (
     QUARANTINE_SORT_KEY, first_row, record_label, scalar, sql_string, staged_events,
+    staged_events_rescannable,
 )
 from auditor.errors import InputError
 from auditor.schema import ACTOR_ROLES, EVENT_TYPES, LABEL_STATES, TOKEN_COLUMNS, VENDOR_STATES
@@ -84,29 +85,71 @@ def finish_ingest(con: duckdb.DuckDBPyConnection,
                   count_conversations: bool = True) -> tuple[int, int | None, int]:
     """Build `events` and `conversations`; return (events, conversations, quarantine rows).
 
+    `events` is a view of the valid staged rows. Staged Parquet is read again by whatever reads
+    the events (the facts, once): copying every event with its text into a table cost more
+    than repeating the checks. Staged text files are checked into a table once.
     `conversations` is a view over the attribute table `conversation_attrs` and the ids that
     only events name; counting it costs a pass over the events, so a caller that learns the
     number later (the audit: one facts row per conversation) can skip it (None).
     """
-    _build_checked_events(con)
-    _reject_hopeless_files(con)
-    _quarantine_invalid_rows(con)
-    _derive_missing_ids(con)
-    _quarantine_duplicate_ids(con)
+    materialised = _check_staged_events(con)
+    invalid = _quarantine_invalid_rows(con)
+    if invalid:
+        _reject_hopeless_files(con)
+    con.execute(f"CREATE VIEW valid_events AS SELECT {EVENT_LOG_COLUMNS} FROM checked_events "
+                "WHERE problem_field IS NULL")
+    con.execute("CREATE VIEW events AS SELECT * FROM valid_events")
+    rows = _count_unless_duplicate_ids(con, "checked_events" if materialised else staged_events(con),
+                                       invalid)
+    if rows is None:  # ids to derive, or maybe the same id twice: the exact way
+        if scalar(con, "SELECT count(*) FROM events WHERE event_id IS NULL"):
+            _derive_missing_ids(con)
+        rows, distinct_ids = con.execute(
+            "SELECT count(*), count(DISTINCT hash(conversation_id, event_id)) "
+            "FROM events").fetchall()[0]
+        rows -= _quarantine_duplicate_ids(con) if rows != distinct_ids else 0
     _build_conversations(con)
     _build_unjudgeable(con)
-    con.execute("DELETE FROM stage_events")
+    if materialised:  # the staged rows live on in checked_events
+        con.execute("DELETE FROM stage_events")
     con.execute("DELETE FROM stage_conversations")
-    events, quarantined = (int(scalar(con, f"SELECT count(*) FROM {t}"))  # type: ignore[arg-type]
-                           for t in ("events", "quarantine"))
+    quarantined = int(scalar(con, "SELECT count(*) FROM quarantine"))  # type: ignore[arg-type]
     conversations = (int(scalar(con, "SELECT count(*) FROM conversations"))  # type: ignore[arg-type]
                      if count_conversations else None)
-    return events, conversations, quarantined
+    return int(rows), conversations, quarantined
 
 
-def _build_checked_events(con: duckdb.DuckDBPyConnection) -> None:
+def _count_unless_duplicate_ids(con: duckdb.DuckDBPyConnection, staged: str,
+                                invalid: int) -> int | None:
+    """The number of valid events when every staged row has an id and no two share one;
+    else None.
+
+    Read from all `staged` rows, without their checks (which cost more than the pass):
+    distinct ids among all rows are distinct among the valid ones. Equal counts of rows and
+    of distinct id hashes prove every id unique; a hash collision can only make this say
+    "maybe", and then the caller checks exactly.
+    """
+    rows, missing, distinct = con.execute(
+        "SELECT count(*), count(*) FILTER (event_id IS NULL), "
+        f"count(DISTINCT hash(conversation_id, event_id)) FROM {staged}"
+    ).fetchall()[0]
+    return int(rows) - invalid if not missing and rows == distinct else None
+
+
+# The event log's columns (docs/canonical-schema.md), typed, with each row's lineage.
+EVENT_LOG_COLUMNS = ("conversation_id, event_id, created_at, actor_role, actor_id, event_type, "
+                     f"body, rating, channel, {', '.join(TOKEN_COLUMNS)}, source_file, source_ord")
+
+
+def _check_staged_events(con: duckdb.DuckDBPyConnection) -> bool:
+    """`checked_events`: every staged row, normalised, with its problem (NULL when valid).
+
+    A view when the staged rows are cheap to read again, else a table; returns whether it is
+    a table.
+    """
+    materialised = not staged_events_rescannable(con)
     con.execute(f"""
-        CREATE TABLE events AS
+        CREATE {'TABLE' if materialised else 'VIEW'} checked_events AS
         SELECT conversation_id, event_id, created_at, role AS actor_role,
                nullif(trim(actor_id), '') AS actor_id,
                kind AS event_type, body,
@@ -120,18 +163,32 @@ def _build_checked_events(con: duckdb.DuckDBPyConnection) -> None:
                            {_normalised('event_type', 'event_type_enum')} AS kind
                     FROM {staged_events(con)}))
     """)
+    return materialised
+
+
+def _quarantine_invalid_rows(con: duckdb.DuckDBPyConnection) -> int:
+    """Rows with a problem go to quarantine; returns how many."""
+    inserted = con.execute(f"""
+        INSERT INTO quarantine (source_file, source_record, conversation_id, field, reason)
+        SELECT source_file, {record_label('source_file', 'source_ord', 'problem_record')},
+               nullif(conversation_id, ''), problem_field, problem_reason
+        FROM checked_events WHERE problem_field IS NOT NULL
+    """).fetchall()
+    return int(inserted[0][0]) if inserted else 0
 
 
 def _reject_hopeless_files(con: duckdb.DuckDBPyConnection) -> None:
     """A file in which no event row is valid is a file problem, not a few bad records."""
     first_bad = first_row(con, f"""
         WITH hopeless AS (
-            SELECT source_file FROM events GROUP BY source_file
+            SELECT source_file FROM checked_events
+            WHERE source_file IN (SELECT source_file FROM quarantine)
+            GROUP BY source_file
             HAVING count(*) FILTER (problem_field IS NULL) = 0
         )
         SELECT source_file, {record_label('source_file', 'source_ord', 'problem_record')},
                problem_field, problem_reason
-        FROM events JOIN hopeless USING (source_file)
+        FROM checked_events JOIN hopeless USING (source_file)
         ORDER BY source_file, source_ord LIMIT 1
     """)
     if first_bad:
@@ -140,31 +197,20 @@ def _reject_hopeless_files(con: duckdb.DuckDBPyConnection) -> None:
                          field=field)
 
 
-def _quarantine_invalid_rows(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(f"""
-        INSERT INTO quarantine (source_file, source_record, conversation_id, field, reason)
-        SELECT source_file, {record_label('source_file', 'source_ord', 'problem_record')},
-               nullif(conversation_id, ''), problem_field, problem_reason
-        FROM events WHERE problem_field IS NOT NULL
-    """)
-    con.execute("DELETE FROM events WHERE problem_field IS NOT NULL")
-
-
 def _derive_missing_ids(con: duckdb.DuckDBPyConnection) -> None:
     """Ids for rows that brought none: '#n' in time order within the conversation."""
-    missing = scalar(con, "SELECT count(*) FROM events WHERE event_id IS NULL")
-    if missing:
-        con.execute("""
-            CREATE OR REPLACE TABLE events AS
-            SELECT * REPLACE (coalesce(event_id, '#' || row_number() OVER (
-                PARTITION BY conversation_id ORDER BY created_at, source_file, source_ord))
-                AS event_id)
-            FROM events
-        """)
+    con.execute("""
+        CREATE TABLE events_with_ids AS
+        SELECT * REPLACE (coalesce(event_id, '#' || row_number() OVER (
+            PARTITION BY conversation_id ORDER BY created_at, source_file, source_ord))
+            AS event_id)
+        FROM valid_events
+    """)
+    con.execute("CREATE OR REPLACE VIEW valid_events AS SELECT * FROM events_with_ids")
 
 
 DUPLICATE_COPIES = """
-    CREATE OR REPLACE TEMP TABLE duplicate_copies AS
+    CREATE TABLE duplicate_copies AS
     SELECT source_file, source_ord, conversation_id, event_id FROM (
         SELECT e.source_file, e.source_ord, e.conversation_id, e.event_id,
                row_number() OVER (PARTITION BY e.conversation_id, e.event_id
@@ -180,31 +226,22 @@ DUPLICATE_REASON = (
 )
 
 
-def _may_have_duplicate_ids(con: duckdb.DuckDBPyConnection) -> bool:
-    # Distinct hashes are cheap to count; equal counts prove every id pair is unique (a hash
-    # collision can only make this say "maybe", and then the exact check runs).
-    rows, distinct = con.execute("SELECT count(*), count(DISTINCT hash(conversation_id, event_id)) "
-                                 "FROM events").fetchall()[0]
-    return rows != distinct
-
-
-def _quarantine_duplicate_ids(con: duckdb.DuckDBPyConnection) -> None:
-    """Keep the first copy of a repeated (conversation_id, event_id); quarantine the rest."""
-    if not _may_have_duplicate_ids(con):
-        return
+def _quarantine_duplicate_ids(con: duckdb.DuckDBPyConnection) -> int:
+    """Keep the first copy of a repeated (conversation_id, event_id); quarantine the rest and
+    return how many there were."""
     con.execute(DUPLICATE_COPIES)
-    if not scalar(con, "SELECT count(*) FROM duplicate_copies"):
-        con.execute("DROP TABLE duplicate_copies")
-        return
+    copies = int(scalar(con, "SELECT count(*) FROM duplicate_copies"))  # type: ignore[call-overload]
+    if not copies:
+        return 0
     con.execute(f"""
         INSERT INTO quarantine
         SELECT s.source_file, {record_label('s.source_file', 's.source_ord', 's.source_record')},
                d.conversation_id, 'event_id', {DUPLICATE_REASON}, true
         FROM duplicate_copies d JOIN {staged_events(con)} s USING (source_file, source_ord)
     """)
-    con.execute("DELETE FROM events WHERE (source_file, source_ord) IN "
-                "(SELECT (source_file, source_ord) FROM duplicate_copies)")
-    con.execute("DROP TABLE duplicate_copies")
+    con.execute("CREATE OR REPLACE VIEW events AS SELECT * FROM valid_events "
+                "ANTI JOIN duplicate_copies USING (source_file, source_ord)")
+    return copies
 
 
 def _agreed(column: str, one_row: bool = False) -> str:
