@@ -30,7 +30,7 @@ from auditor.engine import sql_string
 from auditor.errors import UsageError
 from auditor.reconcile import primary_reason_totals
 from auditor.rulesets.expressions import FACT_TYPES
-from auditor.report import letter, people, redact
+from auditor.report import letter, people
 from auditor.report.model import Report
 from auditor.report.templating import render
 from auditor.report.write import copy_table
@@ -147,6 +147,10 @@ def _select(con: duckdb.DuckDBPyConnection, redacting: bool, exports: list[str],
             AND c.customer_id = e.actor_id
         WHERE e.conversation_id IN (SELECT conversation_id FROM pack_lines)""")
     if redacting:
+        # Here, not at the top: phonenumbers and pyarrow take about 0.3 s to import, and most
+        # audits write no pack.
+        from auditor.report import redact
+
         people.known_people(con, expand_inputs(exports, display))
         redact.redact_table(con, "pack_events", "k", "body",
                             people.name_words(con, "pack_events", "body"))
