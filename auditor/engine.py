@@ -134,6 +134,7 @@ def create_staging_tables(con: duckdb.DuckDBPyConnection) -> None:
     # What an adapter says about how it read the export, for the report's notes.
     con.execute("CREATE TABLE ingest_notes (note VARCHAR)")
     con.execute("CREATE TABLE staged_event_views (name VARCHAR, rescannable BOOLEAN)")
+    con.execute("CREATE TABLE staged_conversation_views (name VARCHAR)")
     # Files whose staged rows leave source_record empty: it is '<unit> <source_ord + shift>',
     # built only for the few rows a message needs (building it per row is a real cost).
     con.execute("CREATE TABLE staged_record_labels (source_file VARCHAR, unit VARCHAR, "
@@ -173,6 +174,26 @@ def staged_events(con: duckdb.DuckDBPyConnection) -> str:
     views = [r[0] for r in con.execute("SELECT name FROM staged_event_views ORDER BY name").fetchall()]
     columns = ", ".join(c.name for c in STAGE_EVENT_COLUMNS)
     parts = [f"SELECT {columns} FROM stage_events"] + [f"SELECT {columns} FROM {v}" for v in views]
+    return "(" + " UNION ALL ".join(parts) + ")"
+
+
+def stage_conversations_view(con: duckdb.DuckDBPyConnection, select_sql: str) -> None:
+    """Stage conversation rows as a view of a Parquet file instead of rows in
+    `stage_conversations` (columns as in STAGE_CONVERSATION_COLUMNS): read where the
+    attributes are built, not copied first."""
+    count = scalar(con, "SELECT count(*) FROM staged_conversation_views")
+    name = f"stage_conversations_view_{count + 1}"
+    con.execute(f"CREATE VIEW {name} AS {select_sql}")
+    con.execute("INSERT INTO staged_conversation_views VALUES (?)", [name])
+
+
+def staged_conversations(con: duckdb.DuckDBPyConnection) -> str:
+    """A FROM-clause relation over every staged conversation row: the table and the views."""
+    views = [r[0] for r in con.execute("SELECT name FROM staged_conversation_views "
+                                       "ORDER BY name").fetchall()]
+    columns = ", ".join(c.name for c in STAGE_CONVERSATION_COLUMNS)
+    parts = [f"SELECT {columns} FROM stage_conversations"] + [
+        f"SELECT {columns} FROM {v}" for v in views]
     return "(" + " UNION ALL ".join(parts) + ")"
 
 

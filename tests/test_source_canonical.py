@@ -113,11 +113,17 @@ def test_parquet_jsonl_and_gzip_read_the_same(tmp_path: Path, suffix: str, con: 
     assert (summary.events, summary.conversations, summary.inputs[0].format) == (3, 1, "canonical")
 
 
-def test_conversation_table_beside_the_event_log(tmp_path: Path, con: duckdb.DuckDBPyConnection) -> None:
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_conversation_table_beside_the_event_log(tmp_path: Path, con: duckdb.DuckDBPyConnection,
+                                                 suffix: str) -> None:
     events = write_events(tmp_path / "events.csv", GOOD)
     conversations = write_csv(tmp_path / "conversations.csv",
                               ["conversation_id", "customer_id", "vendor_state", "is_preview"],
                               [["c1", "cust-9", "assumed_resolution", "true"]])
+    if suffix == ".parquet":  # typed, as a warehouse writes it (staged as a view, not copied)
+        typed = tmp_path / "conversations.parquet"
+        duckdb.execute(f"COPY (SELECT * FROM read_csv('{conversations}')) TO '{typed}'")
+        conversations = typed
     load_sources(con, [str(events), str(conversations)], "canonical")
     assert con.execute("SELECT customer_id, vendor_state, is_preview FROM conversations").fetchall() \
         == [("cust-9", "assumed_resolution", True)]

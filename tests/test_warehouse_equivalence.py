@@ -104,7 +104,7 @@ def generated_month(draw: st.DrawFn) -> tuple[list[list[object]], list[list[obje
     return rows, billed
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                  HealthCheck.function_scoped_fixture])
 @given(data=generated_month())
 def test_generated_months(tmp_path_factory: pytest.TempPathFactory,

@@ -15,7 +15,7 @@ import duckdb
 
 from auditor.engine import (
     STAGE_CONVERSATION_COLUMNS, STAGE_EVENT_COLUMNS, first_row, scalar, sql_string,
-    stage_events_view,
+    stage_conversations_view, stage_events_view,
 )
 from auditor.errors import InputError
 from auditor.schema import CONVERSATION_COLUMNS, EVENT_COLUMNS, column_names, required_names
@@ -165,9 +165,12 @@ def _check_booleans(con: duckdb.DuckDBPyConnection, file: InputFile, reader: str
 def _stage_conversations(con: duckdb.DuckDBPyConnection, reader: str, types: dict[str, str],
                          lineage: str) -> None:
     values = [
-        "CAST(" + _value(c.name, types) + f" AS {c.sql_type})" if c.sql_type == "BOOLEAN"
-        else _value(c.name, types)
+        ("CAST(" + _value(c.name, types) + f" AS {c.sql_type})" if c.sql_type == "BOOLEAN"
+         else _value(c.name, types)) + f" AS {c.name}"
         for c in STAGE_CONVERSATION_COLUMNS[:-3]
     ]
-    con.execute(f"INSERT INTO stage_conversations SELECT {', '.join(values)}, {lineage} "
-                f"FROM {reader}")
+    select = f"SELECT {', '.join(values)}, {lineage} FROM {reader}"
+    if "read_parquet" in reader:  # typed and cheap to read where the attributes are built
+        stage_conversations_view(con, select)
+    else:
+        con.execute(f"INSERT INTO stage_conversations {select}")

@@ -11,8 +11,8 @@ from __future__ import annotations
 import duckdb
 
 from auditor.engine import (
-    QUARANTINE_SORT_KEY, first_row, record_label, scalar, sql_string, staged_events,
-    staged_events_rescannable,
+    QUARANTINE_SORT_KEY, first_row, record_label, scalar, sql_string, staged_conversations,
+    staged_events, staged_events_rescannable,
 )
 from auditor.errors import InputError
 from auditor.schema import ACTOR_ROLES, EVENT_TYPES, LABEL_STATES, TOKEN_COLUMNS, VENDOR_STATES
@@ -258,9 +258,9 @@ def _label_state(label: str) -> str:
     return f"CASE {ascii_lower_sql(f'trim({label})')} {cases} END"
 
 
-def _attributes(one_row: bool) -> str:
-    """Each conversation's attributes from its rows in stage_conversations; with `one_row` the
-    same values without the GROUP BY (the aggregates of a single row are its values)."""
+def _attributes(staged: str, one_row: bool) -> str:
+    """Each conversation's attributes from its `staged` rows; with `one_row` the same values
+    without the GROUP BY (the aggregates of a single row are its values)."""
     state = ascii_lower_sql("vendor_state")
     known = f"CASE WHEN {state} IN {_in_list(VENDOR_STATES)} THEN {state} END"
     return f"""
@@ -271,7 +271,7 @@ def _attributes(one_row: bool) -> str:
                {known if one_row else f"min({known})"} AS known_state,
                coalesce({'is_preview' if one_row else 'bool_or(is_preview)'}, false) AS is_preview,
                {'ai_answered' if one_row else 'bool_or(ai_answered)'} AS ai_answered
-        FROM stage_conversations
+        FROM {staged}
         WHERE conversation_id IS NOT NULL AND conversation_id <> ''
         {'' if one_row else 'GROUP BY 1'}
     """
@@ -280,14 +280,15 @@ def _attributes(one_row: bool) -> str:
 def _build_conversations(con: duckdb.DuckDBPyConnection) -> None:
     # Exports usually have one row per conversation: then no aggregate is needed (the string
     # aggregates cost seconds on a million conversations; counting distinct ids does not).
+    staged = staged_conversations(con)
     one_row = bool(scalar(con, "SELECT count(conversation_id) = count(DISTINCT conversation_id) "
-                               "FROM stage_conversations WHERE conversation_id <> ''"))
+                               f"FROM {staged} WHERE conversation_id <> ''"))
     con.execute(f"""
         CREATE TABLE conversation_attrs AS
             SELECT conversation_id, customer_id, channel, vendor_label,
                    coalesce(known_state, {_label_state('vendor_label')}) AS vendor_state,
                    is_preview, ai_answered
-            FROM ({_attributes(one_row)})
+            FROM ({_attributes(staged, one_row)})
     """)
     # Conversations known only from their events have empty attributes. A view: facts find
     # them in their own pass over the events, without this one.
