@@ -265,8 +265,10 @@ def spark_local() -> Iterator[object]:
     target.close()
 
 
+# The Intercom month reaches Spark twice more below (spark-sql -f, and `--engine spark` with
+# byte-identical findings), so the row-by-row comparison runs on the other two (CI time).
 @needs_spark
-@pytest.mark.parametrize("month", sorted(MONTHS))
+@pytest.mark.parametrize("month", ["edge", "zendesk"])
 def test_spark_local_equals_duckdb(month: str, spark_local: object, tmp_path: Path) -> None:
     local = MONTHS[month](tmp_path)
     assert all_differences(local, spark_local, portable_month(local, spark_local)) == {}
