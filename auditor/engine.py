@@ -120,21 +120,27 @@ def thread_cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     return cursor
 
 
+# The staging tables adapters fill (or stage views for: stage_view), and their columns.
+STAGED_COLUMNS: dict[str, tuple[Column, ...]] = {"stage_events": STAGE_EVENT_COLUMNS,
+                                                 "stage_conversations": STAGE_CONVERSATION_COLUMNS}
+
+
 def ddl(table: str, columns: tuple[Column, ...]) -> str:
     body = ", ".join(f"{c.name} {c.sql_type}" for c in columns)
     return f"CREATE TABLE {table} ({body})"
 
 
 def create_staging_tables(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(ddl("stage_events", STAGE_EVENT_COLUMNS))
-    con.execute(ddl("stage_conversations", STAGE_CONVERSATION_COLUMNS))
+    for table, columns in STAGED_COLUMNS.items():
+        con.execute(ddl(table, columns))
     con.execute(ddl("quarantine", QUARANTINE_TABLE_COLUMNS))
     con.execute(ddl("incomplete_conversations", INCOMPLETE_COLUMNS))
     con.execute(ddl("ai_agent_users", AI_AGENT_COLUMNS))
     # What an adapter says about how it read the export, for the report's notes.
     con.execute("CREATE TABLE ingest_notes (note VARCHAR)")
-    con.execute("CREATE TABLE staged_event_views (name VARCHAR, rescannable BOOLEAN)")
-    con.execute("CREATE TABLE staged_conversation_views (name VARCHAR)")
+    # Files staged as views instead of rows in stage_events / stage_conversations (stage_view).
+    con.execute("CREATE TABLE staged_views (staged_table VARCHAR, name VARCHAR, "
+                "rescannable BOOLEAN)")
     # Files whose staged rows leave source_record empty: it is '<unit> <source_ord + shift>',
     # built only for the few rows a message needs (building it per row is a real cost).
     con.execute("CREATE TABLE staged_record_labels (source_file VARCHAR, unit VARCHAR, "
@@ -147,54 +153,40 @@ def record_label(file_column: str, ord_column: str, record_column: str) -> str:
             f"FROM staged_record_labels l WHERE l.source_file = {file_column}))")
 
 
-def stage_events_view(con: duckdb.DuckDBPyConnection, select_sql: str,
-                      rescannable: bool = False) -> None:
-    """Stage events as a view instead of rows in `stage_events`.
+def stage_view(con: duckdb.DuckDBPyConnection, staged_table: str, select_sql: str,
+               rescannable: bool = False) -> None:
+    """Stage a file's rows as a view instead of copies in `staged_table` (stage_events or
+    stage_conversations); the SELECT names its columns as that table does.
 
-    For files that are already tables (Parquet, CSV): validation then reads the file once while
-    it checks the events, instead of copying every row into `stage_events` first. The SELECT
-    must name its columns as in STAGE_EVENT_COLUMNS. `rescannable`: reading the view again is
-    cheap (Parquet: typed columns, row numbers from the file), so the checked events need not
-    be copied into a table (validate.finish_ingest); text files are parsed once.
+    For files that are already tables (Parquet, CSV): validation then reads the file where it
+    checks the rows, instead of copying every row first. `rescannable`: reading the view again
+    is cheap (Parquet: typed columns, row numbers from the file), so the checked events need
+    not be copied into a table either (validate.finish_ingest); text files are parsed once.
     """
-    count = scalar(con, "SELECT count(*) FROM staged_event_views")
-    name = f"stage_events_view_{count + 1}"
+    count = scalar(con, "SELECT count(*) FROM staged_views")
+    name = f"{staged_table}_view_{count + 1}"
     con.execute(f"CREATE VIEW {name} AS {select_sql}")
-    con.execute("INSERT INTO staged_event_views VALUES (?, ?)", [name, rescannable])
+    con.execute("INSERT INTO staged_views VALUES (?, ?, ?)", [staged_table, name, rescannable])
 
 
-def staged_events_rescannable(con: duckdb.DuckDBPyConnection) -> bool:
-    """Every staged view is cheap to read again (stage_events itself is a table)."""
-    return bool(scalar(con, "SELECT coalesce(bool_and(rescannable), true) "
-                            "FROM staged_event_views"))
+def staged(con: duckdb.DuckDBPyConnection, staged_table: str) -> str:
+    """A FROM-clause relation over everything staged for `staged_table`: the table and its
+    staged views."""
+    views = [r[0] for r in con.execute("SELECT name FROM staged_views WHERE staged_table = ? "
+                                       "ORDER BY name", [staged_table]).fetchall()]
+    columns = ", ".join(c.name for c in STAGED_COLUMNS[staged_table])
+    parts = [f"SELECT {columns} FROM {t}" for t in [staged_table, *views]]
+    return "(" + " UNION ALL ".join(parts) + ")"
 
 
 def staged_events(con: duckdb.DuckDBPyConnection) -> str:
-    """A FROM-clause relation over everything staged: the table and every staged view."""
-    views = [r[0] for r in con.execute("SELECT name FROM staged_event_views ORDER BY name").fetchall()]
-    columns = ", ".join(c.name for c in STAGE_EVENT_COLUMNS)
-    parts = [f"SELECT {columns} FROM stage_events"] + [f"SELECT {columns} FROM {v}" for v in views]
-    return "(" + " UNION ALL ".join(parts) + ")"
+    return staged(con, "stage_events")
 
 
-def stage_conversations_view(con: duckdb.DuckDBPyConnection, select_sql: str) -> None:
-    """Stage conversation rows as a view of a Parquet file instead of rows in
-    `stage_conversations` (columns as in STAGE_CONVERSATION_COLUMNS): read where the
-    attributes are built, not copied first."""
-    count = scalar(con, "SELECT count(*) FROM staged_conversation_views")
-    name = f"stage_conversations_view_{count + 1}"
-    con.execute(f"CREATE VIEW {name} AS {select_sql}")
-    con.execute("INSERT INTO staged_conversation_views VALUES (?)", [name])
-
-
-def staged_conversations(con: duckdb.DuckDBPyConnection) -> str:
-    """A FROM-clause relation over every staged conversation row: the table and the views."""
-    views = [r[0] for r in con.execute("SELECT name FROM staged_conversation_views "
-                                       "ORDER BY name").fetchall()]
-    columns = ", ".join(c.name for c in STAGE_CONVERSATION_COLUMNS)
-    parts = [f"SELECT {columns} FROM stage_conversations"] + [
-        f"SELECT {columns} FROM {v}" for v in views]
-    return "(" + " UNION ALL ".join(parts) + ")"
+def staged_events_rescannable(con: duckdb.DuckDBPyConnection) -> bool:
+    """Every view staging events is cheap to read again (stage_events itself is a table)."""
+    return bool(scalar(con, "SELECT coalesce(bool_and(rescannable), true) FROM staged_views "
+                            "WHERE staged_table = 'stage_events'"))
 
 
 def error_text(exc: BaseException) -> str:

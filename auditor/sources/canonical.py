@@ -15,7 +15,7 @@ import duckdb
 
 from auditor.engine import (
     STAGE_CONVERSATION_COLUMNS, STAGE_EVENT_COLUMNS, first_row, scalar, sql_string,
-    stage_conversations_view, stage_events_view,
+    stage_view,
 )
 from auditor.errors import InputError
 from auditor.schema import CONVERSATION_COLUMNS, EVENT_COLUMNS, column_names, required_names
@@ -108,25 +108,26 @@ def _load_file(con: duckdb.DuckDBPyConnection, file: InputFile, null_strings: li
     ordinal = "(file_row_number + 1)" if unit == "row" else "row_number() OVER ()"
     lineage = (f"{sql_string(file.display)} AS source_file, "
                f"'{unit} ' || ({ordinal} + {offset - 1}) AS source_record, {ordinal} AS source_ord")
+    typed_file = file.data_suffix == ".parquet"  # cheap to read again: staged as a view only
     if is_event_log:
         con.execute("INSERT INTO staged_record_labels VALUES (?, ?, ?)",
                     [file.display, unit, offset - 1])
         _stage_events(con, reader, types, lineage.replace(
-            f"'{unit} ' || ({ordinal} + {offset - 1})", "CAST(NULL AS VARCHAR)"))
+            f"'{unit} ' || ({ordinal} + {offset - 1})", "CAST(NULL AS VARCHAR)"), typed_file)
     # channel is an event column too: only conversation-only columns make an event log also
     # carry conversation attributes (staging them reads every event row once more).
     conversation_only = set(column_names(CONVERSATION_COLUMNS)) - set(column_names(EVENT_COLUMNS))
     if conversation_only & types.keys() or not is_event_log:  # lineage labels unused here
         _check_booleans(con, file, reader, types, f"'{unit} ' || ({ordinal} + {offset - 1})")
         _stage_conversations(con, reader, types, lineage.replace(
-            f"'{unit} ' || ({ordinal} + {offset - 1})", "CAST(NULL AS VARCHAR)"))
+            f"'{unit} ' || ({ordinal} + {offset - 1})", "CAST(NULL AS VARCHAR)"), typed_file)
     # Without the row-number column a Parquet count comes from the file's metadata alone.
     plain = reader.replace(", file_row_number = true", "")
     return int(scalar(con, f"SELECT count(*) FROM {plain}"))  # type: ignore[arg-type]
 
 
 def _stage_events(con: duckdb.DuckDBPyConnection, reader: str, types: dict[str, str],
-                  lineage: str) -> None:
+                  lineage: str, typed_file: bool) -> None:
     values = {c.name: _value(c.name, types) for c in STAGE_EVENT_COLUMNS}
     values["created_at"] = _timestamp(types)
     # A typed timestamp cannot fail to parse, so its text is never needed (and costs a cast).
@@ -135,8 +136,8 @@ def _stage_events(con: duckdb.DuckDBPyConnection, reader: str, types: dict[str, 
     values["rating_raw"] = _value("rating", types)
     columns = [c.name for c in STAGE_EVENT_COLUMNS][:-3]
     select = ", ".join(f"{values[c]} AS {c}" for c in columns)
-    stage_events_view(con, f"SELECT {select}, {lineage} FROM {reader}",
-                      rescannable="read_parquet" in reader)
+    stage_view(con, "stage_events", f"SELECT {select}, {lineage} FROM {reader}",
+               rescannable=typed_file)
 
 
 def _check_booleans(con: duckdb.DuckDBPyConnection, file: InputFile, reader: str,
@@ -163,14 +164,14 @@ def _check_booleans(con: duckdb.DuckDBPyConnection, file: InputFile, reader: str
 
 
 def _stage_conversations(con: duckdb.DuckDBPyConnection, reader: str, types: dict[str, str],
-                         lineage: str) -> None:
+                         lineage: str, typed_file: bool) -> None:
     values = [
         ("CAST(" + _value(c.name, types) + f" AS {c.sql_type})" if c.sql_type == "BOOLEAN"
          else _value(c.name, types)) + f" AS {c.name}"
         for c in STAGE_CONVERSATION_COLUMNS[:-3]
     ]
     select = f"SELECT {', '.join(values)}, {lineage} FROM {reader}"
-    if "read_parquet" in reader:  # typed and cheap to read where the attributes are built
-        stage_conversations_view(con, select)
+    if typed_file:  # cheap to read where the attributes are built: not copied first
+        stage_view(con, "stage_conversations", select, rescannable=True)
     else:
         con.execute(f"INSERT INTO stage_conversations {select}")

@@ -11,8 +11,8 @@ from __future__ import annotations
 import duckdb
 
 from auditor.engine import (
-    QUARANTINE_SORT_KEY, first_row, record_label, scalar, sql_string, staged_conversations,
-    staged_events, staged_events_rescannable,
+    QUARANTINE_SORT_KEY, first_row, record_label, scalar, sql_string, staged, staged_events,
+    staged_events_rescannable,
 )
 from auditor.errors import InputError
 from auditor.schema import ACTOR_ROLES, EVENT_TYPES, LABEL_STATES, TOKEN_COLUMNS, VENDOR_STATES
@@ -99,8 +99,8 @@ def finish_ingest(con: duckdb.DuckDBPyConnection,
     con.execute(f"CREATE VIEW valid_events AS SELECT {EVENT_LOG_COLUMNS} FROM checked_events "
                 "WHERE problem_field IS NULL")
     con.execute("CREATE VIEW events AS SELECT * FROM valid_events")
-    rows = _count_unless_duplicate_ids(con, "checked_events" if materialised else staged_events(con),
-                                       invalid)
+    rows = _count_unless_duplicate_ids(
+        con, "checked_events" if materialised else staged_events(con), invalid)
     if rows is None:  # ids to derive, or maybe the same id twice: the exact way
         if scalar(con, "SELECT count(*) FROM events WHERE event_id IS NULL"):
             _derive_missing_ids(con)
@@ -280,15 +280,15 @@ def _attributes(staged: str, one_row: bool) -> str:
 def _build_conversations(con: duckdb.DuckDBPyConnection) -> None:
     # Exports usually have one row per conversation: then no aggregate is needed (the string
     # aggregates cost seconds on a million conversations; counting distinct ids does not).
-    staged = staged_conversations(con)
+    conversations = staged(con, "stage_conversations")
     one_row = bool(scalar(con, "SELECT count(conversation_id) = count(DISTINCT conversation_id) "
-                               f"FROM {staged} WHERE conversation_id <> ''"))
+                               f"FROM {conversations} WHERE conversation_id <> ''"))
     con.execute(f"""
         CREATE TABLE conversation_attrs AS
             SELECT conversation_id, customer_id, channel, vendor_label,
                    coalesce(known_state, {_label_state('vendor_label')}) AS vendor_state,
                    is_preview, ai_answered
-            FROM ({_attributes(staged, one_row)})
+            FROM ({_attributes(conversations, one_row)})
     """)
     # Conversations known only from their events have empty attributes. A view: facts find
     # them in their own pass over the events, without this one.
