@@ -99,15 +99,18 @@ def finish_ingest(con: duckdb.DuckDBPyConnection,
     con.execute(f"CREATE VIEW valid_events AS SELECT {EVENT_LOG_COLUMNS} FROM checked_events "
                 "WHERE problem_field IS NULL")
     con.execute("CREATE VIEW events AS SELECT * FROM valid_events")
-    rows = _count_unless_duplicate_ids(
-        con, "checked_events" if materialised else staged_events(con), invalid)
-    if rows is None:  # ids to derive, or maybe the same id twice: the exact way
-        if scalar(con, "SELECT count(*) FROM events WHERE event_id IS NULL"):
+    # First on all staged rows, without their checks (which cost more than the pass): ids
+    # distinct among all rows are distinct among the valid ones.
+    rows, missing, distinct = _id_counts(
+        con, "checked_events" if materialised else staged_events(con))
+    if missing or rows != distinct:  # ids to derive, or maybe the same id twice: the exact way
+        rows, missing, distinct = _id_counts(con, "events")
+        if missing:
             _derive_missing_ids(con)
-        rows, distinct_ids = con.execute(
-            "SELECT count(*), count(DISTINCT hash(conversation_id, event_id)) "
-            "FROM events").fetchall()[0]
-        rows -= _quarantine_duplicate_ids(con) if rows != distinct_ids else 0
+            rows, _, distinct = _id_counts(con, "events")
+        rows -= _quarantine_duplicate_ids(con) if rows != distinct else 0
+    else:
+        rows -= invalid
     _build_conversations(con)
     _build_unjudgeable(con)
     if materialised:  # the staged rows live on in checked_events
@@ -116,24 +119,19 @@ def finish_ingest(con: duckdb.DuckDBPyConnection,
     quarantined = int(scalar(con, "SELECT count(*) FROM quarantine"))  # type: ignore[arg-type]
     conversations = (int(scalar(con, "SELECT count(*) FROM conversations"))  # type: ignore[arg-type]
                      if count_conversations else None)
-    return int(rows), conversations, quarantined
+    return rows, conversations, quarantined
 
 
-def _count_unless_duplicate_ids(con: duckdb.DuckDBPyConnection, staged: str,
-                                invalid: int) -> int | None:
-    """The number of valid events when every staged row has an id and no two share one;
-    else None.
+def _id_counts(con: duckdb.DuckDBPyConnection, relation: str) -> tuple[int, int, int]:
+    """(rows, rows without an event_id, distinct hashes of (conversation_id, event_id)).
 
-    Read from all `staged` rows, without their checks (which cost more than the pass):
-    distinct ids among all rows are distinct among the valid ones. Equal counts of rows and
-    of distinct id hashes prove every id unique; a hash collision can only make this say
-    "maybe", and then the caller checks exactly.
+    Equal counts of rows and of distinct hashes prove every id unique; a hash collision can
+    only make them say "maybe", and then the exact check runs.
     """
     rows, missing, distinct = con.execute(
         "SELECT count(*), count(*) FILTER (event_id IS NULL), "
-        f"count(DISTINCT hash(conversation_id, event_id)) FROM {staged}"
-    ).fetchall()[0]
-    return int(rows) - invalid if not missing and rows == distinct else None
+        f"count(DISTINCT hash(conversation_id, event_id)) FROM {relation}").fetchall()[0]
+    return int(rows), int(missing), int(distinct)
 
 
 # The event log's columns (docs/canonical-schema.md), typed, with each row's lineage.
