@@ -111,7 +111,7 @@ def compare(request: CompareRequest, out_dir: Path | None = None) -> Comparison:
     try:
         ingest = load_sources(con, request.exports, request.format,
                               options=request.sources)
-        ends_at = observation_end(con, request.as_of)
+        ends_at = observation_end(con, request.as_of, ingest.last_event_at)
         _judge_all(con, rulesets, request.period, ends_at)
         disagreements = _disagreements(con, rulesets)
         counts = _counts(con, rulesets, request.unit_price)

@@ -346,8 +346,10 @@ base AS (
         p.first_ai_message_at, p.last_ai_message_at,
         p.first_human_message_at, p.last_human_message_at,
         p.first_handoff_at, p.last_handoff_at, p.first_close_at, p.last_close_at,
-        coalesce(p.n_ai_messages, 0) > 0 AS has_ai_message,
-        coalesce(p.n_human_messages, 0) > 0 AS has_human_message,
+        -- Booleans read a time rather than a count (created_at is never NULL), so that a count
+        -- no rule set asks for is not computed.
+        p.last_ai_message_at IS NOT NULL AS has_ai_message,
+        p.first_human_message_at IS NOT NULL AS has_human_message,
         coalesce(p.last_human_message_at > p.first_ai_message_at, false) AS human_after_ai,
         coalesce(p.last_ai_message_at > p.first_human_message_at, false) AS ai_after_human,
         CASE WHEN p.last_message_at IS NULL THEN NULL
@@ -356,7 +358,7 @@ base AS (
              WHEN p.last_customer_message_at = p.last_message_at THEN 'customer'
              WHEN p.last_bot_message_at = p.last_message_at THEN 'bot'
              ELSE 'system' END AS last_message_role,
-        coalesce(p.n_handoffs, 0) > 0 AS has_handoff,
+        p.first_handoff_at IS NOT NULL AS has_handoff,
         coalesce(p.last_handoff_at >= p.last_ai_message_at, false) AS handoff_after_last_ai,
         p.first_human_request_at IS NOT NULL AS customer_asked_for_human,
         p.first_human_request_at,
@@ -379,11 +381,11 @@ base AS (
             AS hours_observed_after_last_event,
         date_diff('second', coalesce(p.first_customer_message_at, p.first_event_at),
             x.export_ends_at) / 3600.0 AS hours_observed_after_first_customer_message,
-        coalesce(p.n_reopen_events, 0) > 0 OR p.first_customer_message_after_close_at IS NOT NULL
+        p.first_reopen_at IS NOT NULL OR p.first_customer_message_after_close_at IS NOT NULL
             AS reopened,
         least(p.first_reopen_at, p.first_customer_message_after_close_at) AS reopened_at,
         p.min_rating, p.max_rating, p.last_rating,
-        coalesce(p.n_customer_messages, 0) = 0 AS no_customer_message,
+        p.last_customer_message_at IS NULL AS no_customer_message,
         p.customer_times, p.ai_message_times
     -- Every conversation: those with attributes, and those only events name.
     FROM conversation_attrs c
@@ -392,19 +394,22 @@ base AS (
 ),
 -- Repeat contacts: an ASOF join on a narrow table, so the wide one is not sorted or copied.
 -- Of conversations starting at the same instant the smaller id is the next contact (ASOF
--- alone would pick any): one start per customer and instant.
+-- alone would pick any): one start per customer and instant. The customer's hash leads the
+-- join key because sorting on it is cheaper than on the string; the id keeps the join exact.
 who AS (
-    SELECT conversation_id, customer_id, first_event_at AS started_at, last_ai_message_at
+    SELECT conversation_id, hash(customer_id) AS customer_key, customer_id,
+           first_event_at AS started_at, last_ai_message_at
     FROM base WHERE customer_id IS NOT NULL
 ),
 starts AS (
-    SELECT customer_id, started_at, min(conversation_id) AS conversation_id
-    FROM who WHERE started_at IS NOT NULL GROUP BY customer_id, started_at
+    SELECT customer_key, customer_id, started_at, min(conversation_id) AS conversation_id
+    FROM who WHERE started_at IS NOT NULL GROUP BY customer_key, customer_id, started_at
 ),
 next_contact AS (
     SELECT w.conversation_id, s.conversation_id AS next_id, s.started_at AS next_at
     FROM who w ASOF JOIN starts s
-        ON w.customer_id = s.customer_id AND s.started_at > w.last_ai_message_at
+        ON w.customer_key = s.customer_key AND w.customer_id = s.customer_id
+       AND s.started_at > w.last_ai_message_at
 ),
 -- Windows and sessions are greedy: each starts at the first moment after the previous one
 -- ended, so they are a fold (list_reduce) over sorted start candidates, not fixed buckets.

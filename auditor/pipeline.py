@@ -104,7 +104,7 @@ def audit(request: AuditRequest, out_dir: Path | None = None,
         stage(f"{ingest.events:,} events ({ingest.quarantined:,} records quarantined)")
         vendor, contract = request_rulesets(request, ingest.formats)
         plan = resolve_plan(request.plan) if request.plan else None
-        ends_at = observation_end(con, request.as_of)
+        ends_at = observation_end(con, request.as_of, ingest.last_event_at)
         build_all_facts(con, vendor, contract, ends_at)
         # One facts row per conversation: the count the ingest summary left open.
         ingest = ingest.model_copy(update={"conversations": int(engine.scalar(  # type: ignore[arg-type]
@@ -136,18 +136,26 @@ def audit(request: AuditRequest, out_dir: Path | None = None,
 PIPELINE_FACTS = frozenset({"last_ai_message_at", "vendor_state"})
 
 
-def observation_end(con: duckdb.DuckDBPyConnection, as_of: datetime | None) -> datetime | None:
-    """Until when the data shows what happened: `as_of` (--as-of), else the export's last event.
+def observation_end(con: duckdb.DuckDBPyConnection, as_of: datetime | None,
+                    last_event_at: datetime | None = None) -> datetime | None:
+    """Until when the data shows what happened: `as_of` (--as-of), else the export's last event
+    (`last_event_at` when the ingest saw it on the way, else read from `events`)."""
+    if last_event_at is None:
+        found = engine.scalar(con, "SELECT max(created_at) FROM events")
+        last_event_at = found if isinstance(found, datetime) else None
+    return end_of_observation(last_event_at, as_of)
+
+
+def end_of_observation(last_event_at: datetime | None, as_of: datetime | None) -> datetime | None:
+    """`as_of`, else the export's last event.
 
     An `as_of` before the export's last event is refused rather than cutting the export: the
     events after it would be observed after the end of observation.
     """
-    found = engine.scalar(con, "SELECT max(created_at) FROM events")
-    last = found if isinstance(found, datetime) else None
     if as_of is None:
-        return last
-    if last is not None and as_of < last:
-        shown = f"{last.isoformat(sep=' ')} UTC"
+        return last_event_at
+    if last_event_at is not None and as_of < last_event_at:
+        shown = f"{last_event_at.isoformat(sep=' ')} UTC"
         raise UsageError(f"--as-of {as_of.isoformat(sep=' ')} UTC is before the export's last "
                          f"event ({shown})", f"give {shown} or later, or leave --as-of out")
     return as_of

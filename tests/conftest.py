@@ -42,14 +42,7 @@ def write_events(path: Path, rows: list[list[object]]) -> Path:
 
 def run_cli(args: list[str]) -> Result:
     """Invoke `auditor` in-process; unexpected exceptions fail the test instead of hiding."""
-    from auditor.cli import cli, main  # noqa: F401
-    import auditor.cli.audit  # noqa: F401  (registers commands)
-    import auditor.cli.compare  # noqa: F401
-    import auditor.cli.price  # noqa: F401
-    import auditor.cli.pull  # noqa: F401
-    import auditor.cli.rules  # noqa: F401
-    import auditor.cli.trend  # noqa: F401
-    import auditor.cli.warehouse  # noqa: F401
+    from auditor.cli import cli  # imports each command's module when it is used
 
     return CliRunner().invoke(cli, args, catch_exceptions=False)
 

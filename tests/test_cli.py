@@ -190,3 +190,25 @@ def test_too_little_memory_is_one_line_naming_the_limit(tmp_path: Path,
                                     "memory limit (5MB)")
     assert "AUDITOR_MEMORY_LIMIT=4GB" in result.output and "cannot be read" not in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_each_command_is_where_the_cli_imports_it_from() -> None:
+    """A command's module is imported when the command is used (auditor.cli.COMMAND_MODULES):
+    the map names every command and the module defining it, and an audit loads no HTTP client."""
+    import importlib
+    import subprocess
+    import sys
+
+    from auditor.cli import COMMAND_MODULES, cli
+
+    modules = {m: importlib.import_module(f"auditor.cli.{m}") for m in COMMAND_MODULES.values()}
+    assert set(cli.commands) == set(COMMAND_MODULES)
+    for name, command in cli.commands.items():
+        assert command in vars(modules[COMMAND_MODULES[name]]).values(), name
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys; from auditor.cli import cli; "
+         "cli.get_command(None, 'audit'); print(sorted(m for m in sys.modules "
+         "if m.startswith(('auditor.cli.', 'httpx'))))"],
+        capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == ("['auditor.cli.audit', 'auditor.cli.options', 'auditor.cli.render', "
+                              "'auditor.cli.warehouse']")

@@ -94,6 +94,41 @@ def test_parquet_is_checked_as_csv_is(tmp_path: Path, missing_id: bool) -> None:
     assert [f for _, f, _, _ in quarantine] == ["event_id", "created_at", "actor_role"]
 
 
+# The latest time in each case is held by a row that is not a valid event: an invalid row, or
+# the ignored copy of a repeated id.
+LATEST_ELSEWHERE = {
+    "valid rows only": [],
+    "invalid row": [["c2", "e5", "2026-10-09T10:00:00Z", "robot", "r", "message", "bad role"]],
+    "ignored copy": [["c1", "e1", "2026-10-09T10:00:00Z", "customer", "u1", "message", "copy"]],
+}
+
+
+@pytest.mark.parametrize("case", LATEST_ELSEWHERE)
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_the_export_ends_at_its_last_valid_event(tmp_path: Path, case: str, suffix: str) -> None:
+    """The ingest reports the last event on its way through the rows; observation ends there,
+    exactly where a pass over `events` says."""
+    from auditor import engine
+    from auditor.pipeline import observation_end
+
+    rows = [CHECKED[0], CHECKED[1], CHECKED[3], *LATEST_ELSEWHERE[case]]
+    header = ["conversation_id", "event_id", "created_at", "actor_role", "actor_id",
+              "event_type", "body"]
+    path = write_csv(tmp_path / "e.csv", header, rows)
+    if suffix == ".parquet":
+        path, csv_file = tmp_path / "e.parquet", path
+        duckdb.execute(f"COPY (SELECT * FROM read_csv('{csv_file}', all_varchar = true)) "
+                       f"TO '{path}'")
+    con = engine.connect()
+    summary = load_sources(con, [str(path)], "canonical")
+    last = con.execute("SELECT max(created_at) FROM events").fetchall()[0][0]
+    assert str(last) == "2026-10-01 11:00:00"
+    assert observation_end(con, None, summary.last_event_at) == last
+    # Seen on the way unless ignored copies were taken out afterwards.
+    assert (summary.last_event_at is None) == (case == "ignored copy")
+    con.close()
+
+
 @pytest.mark.parametrize("suffix", [".parquet", ".jsonl", ".csv.gz", ".jsonl.gz"])
 def test_parquet_jsonl_and_gzip_read_the_same(tmp_path: Path, suffix: str, con: duckdb.DuckDBPyConnection) -> None:
     source = write_events(tmp_path / "e.csv", GOOD)

@@ -6,6 +6,7 @@ exceptions are reported the same way, with a pointer to the issue tracker, never
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from typing import Any
@@ -56,6 +57,26 @@ class AuditorGroup(click.Group):
         return super().resolve_command(ctx, args)
 
 
+class AuditorCli(AuditorGroup):
+    """The top-level group: a command's module is imported when the command is used (or
+    listed), so that an audit does not pay for the HTTP client `pull` needs."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(COMMAND_MODULES))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.commands and name in COMMAND_MODULES:
+            importlib.import_module(f"auditor.cli.{COMMAND_MODULES[name]}")  # registers it
+        return super().get_command(ctx, name)
+
+
+# Each command and the module of auditor.cli that defines it (tests/test_cli.py checks).
+COMMAND_MODULES = {
+    "audit": "audit", "ingest": "audit", "demo": "audit", "compare": "compare",
+    "price": "price", "pull": "pull", "rules": "rules", "trend": "trend", "sql": "warehouse",
+}
+
+
 def _is_out_of_memory(exc: BaseException | None) -> bool:
     import duckdb
 
@@ -75,7 +96,7 @@ def fail(message: str) -> None:
     sys.exit(ExitCode.USAGE_OR_INPUT_ERROR)
 
 
-@click.group(cls=AuditorGroup, epilog=EXIT_CODES_HELP)
+@click.group(cls=AuditorCli, epilog=EXIT_CODES_HELP)
 @click.version_option(__version__, prog_name="auditor")
 def cli() -> None:
     """Check an AI-agent vendor's per-resolution bill against your own conversation logs.
@@ -89,12 +110,4 @@ def cli() -> None:
 
 def main() -> None:
     """Console-script entry point."""
-    from auditor.cli import audit as _audit  # noqa: F401  (registers commands)
-    from auditor.cli import compare as _compare  # noqa: F401
-    from auditor.cli import price as _price  # noqa: F401
-    from auditor.cli import pull as _pull  # noqa: F401
-    from auditor.cli import rules as _rules  # noqa: F401
-    from auditor.cli import trend as _trend  # noqa: F401
-    from auditor.cli import warehouse as _warehouse  # noqa: F401
-
     cli(prog_name="auditor")

@@ -23,6 +23,7 @@ validated `events` and `conversations` tables, shared by every format.
 from __future__ import annotations
 
 import importlib
+from datetime import datetime
 from types import ModuleType
 
 import duckdb
@@ -86,6 +87,8 @@ class IngestSummary(BaseModel):
     events: int
     conversations: int | None  # None until counted (see load_sources' count_conversations)
     quarantined: int
+    # The latest valid event, when the ingest saw it on the way (else read it from `events`).
+    last_event_at: datetime | None = None
     inputs: list[InputProvenance]
     # Files inside input folders that were not read, with the reason.
     skipped_files: list[SkippedFile] = []
@@ -196,10 +199,10 @@ def load_sources(
             _reject_empty(group, counts)
             provenance += [InputProvenance(path=f.display, sha256=f.sha256, format=name,
                                            rows=counts.get(f.display, 0)) for f in group]
-        events, conversations, quarantined = finish_ingest(con, count_conversations)
+        ingested = finish_ingest(con, count_conversations)
     except duckdb.Error as exc:  # a reader that only fails deep in a file (a ragged CSV row)
         raise read_failure(files, exc) from exc
-    _reject_no_conversations(con, files, events)
+    _reject_no_conversations(con, files, ingested.events)
     if (options or SourceOptions()).on_bad_record == "fail":
         _fail_on_bad_record(con)
     provenance.sort(key=lambda p: p.path)
@@ -210,8 +213,9 @@ def load_sources(
         "SELECT user_id, name, how FROM ai_agent_users ORDER BY user_id").fetchall()]
     missing = [getattr(adapter(name), "AI_AGENT_MISSING", None) for name in sorted(by_format)]
     return IngestSummary(
-        records_read=sum(p.rows for p in provenance), events=events,
-        conversations=conversations, quarantined=quarantined, inputs=provenance,
+        records_read=sum(p.rows for p in provenance), events=ingested.events,
+        conversations=ingested.conversations, quarantined=ingested.quarantined,
+        last_event_at=ingested.last_event_at, inputs=provenance,
         skipped_files=[SkippedFile(path=p, reason=r) for p, r in skipped_files(paths, display)],
         unjudgeable=unjudgeable,
         incomplete_detail=scalar(con, "SELECT mode(detail ORDER BY detail) "

@@ -8,6 +8,9 @@ ends up in exactly one of the two.
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import NamedTuple
+
 import duckdb
 
 from auditor.engine import (
@@ -81,9 +84,16 @@ REASON = f"""
 """
 
 
+class IngestCounts(NamedTuple):
+    events: int
+    conversations: int | None  # None when not counted (see finish_ingest)
+    quarantined: int
+    last_event_at: datetime | None  # the latest valid event; None when unknown or no events
+
+
 def finish_ingest(con: duckdb.DuckDBPyConnection,
-                  count_conversations: bool = True) -> tuple[int, int | None, int]:
-    """Build `events` and `conversations`; return (events, conversations, quarantine rows).
+                  count_conversations: bool = True) -> IngestCounts:
+    """Build `events` and `conversations`; return their counts and the last event's time.
 
     `events` is a view of the valid staged rows. Staged Parquet is read again by whatever reads
     the events (the facts, once): copying every event with its text into a table cost more
@@ -93,24 +103,24 @@ def finish_ingest(con: duckdb.DuckDBPyConnection,
     number later (the audit: one facts row per conversation) can skip it (None).
     """
     materialised = _check_staged_events(con)
-    invalid = _quarantine_invalid_rows(con)
-    if invalid:
+    survey = _survey(con)
+    if survey.invalid:
+        _quarantine_invalid_rows(con)
         _reject_hopeless_files(con)
     con.execute(f"CREATE VIEW valid_events AS SELECT {EVENT_LOG_COLUMNS} FROM checked_events "
                 "WHERE problem_field IS NULL")
     con.execute("CREATE VIEW events AS SELECT * FROM valid_events")
-    # First on all staged rows, without their checks (which cost more than the pass): ids
-    # distinct among all rows are distinct among the valid ones.
-    rows, missing, distinct = _id_counts(
-        con, "checked_events" if materialised else staged_events(con))
-    if missing or rows != distinct:  # ids to derive, or maybe the same id twice: the exact way
+    rows, last_event_at = survey.rows - survey.invalid, survey.last_valid_at
+    # Ids distinct among all staged rows are distinct among the valid ones.
+    if survey.missing_ids or survey.rows != survey.distinct_ids:
+        # Ids to derive, or maybe the same id twice: the exact way, on the valid rows.
         rows, missing, distinct = _id_counts(con, "events")
         if missing:
             _derive_missing_ids(con)
             rows, _, distinct = _id_counts(con, "events")
-        rows -= _quarantine_duplicate_ids(con) if rows != distinct else 0
-    else:
-        rows -= invalid
+        if rows != distinct:
+            rows -= _quarantine_duplicate_ids(con)
+            last_event_at = None  # the ignored copies may have held it
     _build_conversations(con)
     _build_unjudgeable(con)
     if materialised:  # the staged rows live on in checked_events
@@ -119,15 +129,32 @@ def finish_ingest(con: duckdb.DuckDBPyConnection,
     quarantined = int(scalar(con, "SELECT count(*) FROM quarantine"))  # type: ignore[arg-type]
     conversations = (int(scalar(con, "SELECT count(*) FROM conversations"))  # type: ignore[arg-type]
                      if count_conversations else None)
-    return rows, conversations, quarantined
+    return IngestCounts(rows, conversations, quarantined, last_event_at)
+
+
+class Survey(NamedTuple):
+    rows: int  # every checked row, valid or not
+    invalid: int
+    missing_ids: int
+    distinct_ids: int  # distinct hashes of (conversation_id, event_id)
+    last_valid_at: datetime | None
+
+
+def _survey(con: duckdb.DuckDBPyConnection) -> Survey:
+    """One pass over the checked rows: how many have a problem, whether their ids may repeat
+    (equal counts of rows and of distinct hashes prove every id unique; a hash collision can
+    only make them say "maybe", and then the exact check runs), and the last valid event."""
+    row = con.execute("""
+        SELECT count(*), count(*) FILTER (problem_field IS NOT NULL),
+               count(*) FILTER (event_id IS NULL), count(DISTINCT hash(conversation_id, event_id)),
+               max(created_at) FILTER (problem_field IS NULL)
+        FROM checked_events
+    """).fetchall()[0]
+    return Survey(int(row[0]), int(row[1]), int(row[2]), int(row[3]), row[4])
 
 
 def _id_counts(con: duckdb.DuckDBPyConnection, relation: str) -> tuple[int, int, int]:
-    """(rows, rows without an event_id, distinct hashes of (conversation_id, event_id)).
-
-    Equal counts of rows and of distinct hashes prove every id unique; a hash collision can
-    only make them say "maybe", and then the exact check runs.
-    """
+    """(rows, rows without an event_id, distinct hashes of (conversation_id, event_id))."""
     rows, missing, distinct = con.execute(
         "SELECT count(*), count(*) FILTER (event_id IS NULL), "
         f"count(DISTINCT hash(conversation_id, event_id)) FROM {relation}").fetchall()[0]
@@ -164,15 +191,14 @@ def _check_staged_events(con: duckdb.DuckDBPyConnection) -> bool:
     return materialised
 
 
-def _quarantine_invalid_rows(con: duckdb.DuckDBPyConnection) -> int:
-    """Rows with a problem go to quarantine; returns how many."""
-    inserted = con.execute(f"""
+def _quarantine_invalid_rows(con: duckdb.DuckDBPyConnection) -> None:
+    """Rows with a problem go to quarantine."""
+    con.execute(f"""
         INSERT INTO quarantine (source_file, source_record, conversation_id, field, reason)
         SELECT source_file, {record_label('source_file', 'source_ord', 'problem_record')},
                nullif(conversation_id, ''), problem_field, problem_reason
         FROM checked_events WHERE problem_field IS NOT NULL
-    """).fetchall()
-    return int(inserted[0][0]) if inserted else 0
+    """)
 
 
 def _reject_hopeless_files(con: duckdb.DuckDBPyConnection) -> None:

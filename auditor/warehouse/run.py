@@ -20,7 +20,9 @@ import pyarrow as pa
 from auditor import billing, engine as local_engine
 from auditor.engines import Engine
 from auditor.errors import AuditorError, InputError, UsageError
-from auditor.pipeline import AuditRequest, Stage as Timer, judge, request_rulesets, unit_price
+from auditor.pipeline import (
+    AuditRequest, Stage as Timer, end_of_observation, judge, request_rulesets, unit_price,
+)
 from auditor.reconcile import build_findings
 from auditor.report.build import ExportFigures, build_report
 from auditor.report.model import Report
@@ -139,14 +141,8 @@ def _fail_on_bad_record(target: Engine, p: str) -> None:
 
 def _observation_end(target: Engine, p: str, as_of: datetime | None) -> datetime | None:
     last = _scalar(target, f"SELECT MAX(created_at) AS last FROM {p}events")
-    last = last.replace(tzinfo=None) if isinstance(last, datetime) else None
-    if as_of is None:
-        return last
-    if last is not None and as_of < last:
-        shown = f"{last.isoformat(sep=' ')} UTC"
-        raise UsageError(f"--as-of {as_of.isoformat(sep=' ')} UTC is before the export's last "
-                         f"event ({shown})", f"give {shown} or later, or leave --as-of out")
-    return as_of
+    return end_of_observation(last.replace(tzinfo=None) if isinstance(last, datetime) else None,
+                              as_of)
 
 
 def _ingest(target: Engine, where: WarehouseInput, p: str) -> IngestSummary:
