@@ -117,10 +117,13 @@ def _units(compiled: CompiledRuleSet) -> str:
 
 
 def _reasons(compiled: CompiledRuleSet) -> str:
-    # One single-element list per criterion that applies, concatenated in file order.
-    lists = [f"CASE WHEN applies_{n} THEN [{sql_string(c.code)}] ELSE [] END"
-             for n, c in enumerate(compiled.criteria)]
-    return "list_concat(CAST([] AS VARCHAR[]), " + ", ".join(lists) + ")"
+    # The codes of the criteria that apply, in file order, joined and split again: half the
+    # cost of concatenating one-element lists on a million conversations. Codes are snake_case
+    # (rulesets/model.py), so a comma never occurs in one.
+    codes = ", ".join(f"CASE WHEN applies_{n} THEN {sql_string(c.code)} END"
+                      for n, c in enumerate(compiled.criteria))
+    return (f"CASE WHEN {_counted(compiled)} THEN CAST([] AS VARCHAR[]) "
+            f"ELSE string_split(concat_ws(',', {codes}), ',') END")
 
 
 def _evidence(compiled: CompiledRuleSet) -> str:

@@ -32,7 +32,7 @@ def render_html(con: duckdb.DuckDBPyConnection, report: Report,
             "days", "Billed and contract-confirmed items per day",
             "For each day of billing, the items billed (dark bars) and the items the contract "
             "definition confirms (light hatched bars).", days) if days else None,
-        rows=findings_rows(con), total_rows=total, table_rows=TABLE_ROWS,
+        rows=findings_rows(con, transcripts=evidence_href is not None), total_rows=total, table_rows=TABLE_ROWS,
         reasons_in_table=reasons_in_table(con), evidence_href=evidence_href)
 
 
@@ -85,15 +85,24 @@ def reasons_chart(report: Report) -> dict[str, object] | None:
 def per_day(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, int]]:
     """(day, billed items, confirmed items) for every day with billed lines."""
     rows = con.execute("""
-        SELECT strftime(CAST(billed_at AS DATE), '%Y-%m-%d'), count(*),
-            count(*) FILTER (WHERE status = 'confirmed')
-        FROM findings WHERE billed_at IS NOT NULL GROUP BY 1 ORDER BY 1
+        SELECT strftime(day, '%Y-%m-%d'), items, confirmed FROM (
+            SELECT CAST(billed_at AS DATE) AS day, count(*) AS items,
+                count(*) FILTER (WHERE status = 'confirmed') AS confirmed
+            FROM findings WHERE billed_at IS NOT NULL GROUP BY 1)
+        ORDER BY day
     """).fetchall()
     return [(str(d), int(b), int(c)) for d, b, c in rows]
 
 
-def findings_rows(con: duckdb.DuckDBPyConnection) -> list[dict[str, object]]:
+def findings_rows(con: duckdb.DuckDBPyConnection,
+                  transcripts: bool = True) -> list[dict[str, object]]:
+    """The table's lines; with `transcripts` (an evidence pack to link to), whether each line's
+    conversation has events, so a transcript page. Without, that pass over the events is
+    skipped: has_transcript is false."""
     # The events are probed with the shown lines' ids (a small hash table), not the other way.
+    with_events = ("SELECT DISTINCT conversation_id FROM events SEMI JOIN shown "
+                   "USING (conversation_id)") if transcripts else \
+        "SELECT conversation_id FROM shown WHERE false"
     result = con.execute(f"""
         WITH shown AS (
             SELECT line, unit, conversation_id,
@@ -102,9 +111,7 @@ def findings_rows(con: duckdb.DuckDBPyConnection) -> list[dict[str, object]]:
                 regexp_replace(conversation_id, '[^A-Za-z0-9._-]', '_', 'g') AS file_name
             FROM findings ORDER BY line, unit LIMIT {TABLE_ROWS}
         ),
-        with_events AS (
-            SELECT DISTINCT conversation_id FROM events SEMI JOIN shown USING (conversation_id)
-        )
+        with_events AS ({with_events})
         SELECT s.*, w.conversation_id IS NOT NULL AS has_transcript
         FROM shown s LEFT JOIN with_events w USING (conversation_id)
         ORDER BY s.line, s.unit

@@ -133,12 +133,18 @@ def month_cost_sentence(report: Report) -> str:
 
 
 def _examples(con: duckdb.DuckDBPyConnection, report: Report) -> str:
+    # Each reason's first lines are found without their evidence (a top-n per reason, no sort
+    # of every disputed line's text); only those few lines' evidence is read.
     rows = con.execute(f"""
-        SELECT reason, line, conversation_id, evidence FROM (
-            SELECT unnest(reasons) AS reason, line, unit, conversation_id, evidence FROM findings
-            WHERE status <> 'confirmed')
-        QUALIFY row_number() OVER (PARTITION BY reason ORDER BY line, unit)
-            <= {EXAMPLES_PER_REASON}
+        WITH firsts AS (
+            SELECT reason, unnest(min({{'line': line, 'unit': unit}}, {EXAMPLES_PER_REASON}))
+                AS first
+            FROM (SELECT unnest(reasons) AS reason, line, unit FROM findings
+                  WHERE status <> 'confirmed')
+            GROUP BY reason
+        )
+        SELECT reason, line, conversation_id, evidence
+        FROM firsts JOIN findings ON line = first.line AND unit = first.unit
         ORDER BY reason, line, unit
     """).fetchall()
     if not rows:
