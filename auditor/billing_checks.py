@@ -37,12 +37,14 @@ MOSTLY = 0.5  # more than this share of billed ids missing from the export gets 
 
 
 def mark_total_rows(con: duckdb.DuckDBPyConnection) -> None:
-    """`billed_raw.is_total`: the summary rows after the last billed line of the file."""
+    """`billed_raw.is_summary`: the row looks like a summary row; `is_total`: a summary row
+    after the last billed line of the file."""
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE billed_raw AS
-        SELECT *, {IS_SUMMARY} AND line > (SELECT coalesce(max(line), 0) FROM billed_raw
-                                           WHERE NOT {IS_SUMMARY}) AS is_total
-        FROM billed_raw ORDER BY line
+        WITH marked AS (SELECT *, {IS_SUMMARY} AS is_summary FROM billed_raw)
+        SELECT *, is_summary AND line > (SELECT coalesce(max(line), 0) FROM marked
+                                         WHERE NOT is_summary) AS is_total
+        FROM marked ORDER BY line
     """)
 
 
@@ -88,7 +90,7 @@ def reject_inner_total_rows(con: duckdb.DuckDBPyConnection, display: str, header
     """A 'Subtotal' row between billed lines would be billed as a conversation."""
     found = first_row(con, f"""
         SELECT line, conversation_id FROM billed_raw
-        WHERE NOT is_total AND regexp_full_match(lower(conversation_id), '{SUMMARY_ID}')
+        WHERE NOT is_total AND is_summary
             AND conversation_id NOT IN (SELECT conversation_id FROM {export_ids})
         ORDER BY line LIMIT 1
     """)
