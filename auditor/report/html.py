@@ -32,7 +32,8 @@ def render_html(con: duckdb.DuckDBPyConnection, report: Report,
             "days", "Billed and contract-confirmed items per day",
             "For each day of billing, the items billed (dark bars) and the items the contract "
             "definition confirms (light hatched bars).", days) if days else None,
-        rows=findings_rows(con, transcripts=evidence_href is not None), total_rows=total, table_rows=TABLE_ROWS,
+        rows=findings_rows(con, transcripts=evidence_href is not None), total_rows=total,
+        table_rows=TABLE_ROWS,
         reasons_in_table=reasons_in_table(con), evidence_href=evidence_href)
 
 
