@@ -120,10 +120,10 @@ def id_warnings(con: duckdb.DuckDBPyConnection, export_ids: str, reader: str,
                 columns: BillColumns) -> list[str]:
     """A warning when most billed ids are not in the export, with the likely cause."""
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE bill_ids AS
+        CREATE OR REPLACE TEMP TABLE bill_ids AS  -- unordered: only counted and summarised
         SELECT b.conversation_id AS id, e.conversation_id IS NOT NULL AS found
-        FROM (SELECT conversation_id, min(line) AS line FROM billed GROUP BY 1) b
-        LEFT JOIN {export_ids} e USING (conversation_id) ORDER BY b.line
+        FROM (SELECT DISTINCT conversation_id FROM billed) b
+        LEFT JOIN {export_ids} e USING (conversation_id)
     """)
     total, missing = first_row(con, "SELECT count(*), count(*) FILTER (NOT found) "
                                     "FROM bill_ids") or (0, 0)

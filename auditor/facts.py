@@ -238,14 +238,18 @@ WITH texts AS (
 -- Phrases are matched once per customer message; later stages read the flags. One pass over
 -- the human-request and negative phrases together finds the few messages with either, and only
 -- those are matched against each list; confirmations are only looked for in short replies.
+-- A text of at most max_chars bytes is short without counting its characters after a trim
+-- (bytes >= characters), which costs far more on every message.
 flagged AS (
     SELECT * EXCLUDE (customer_text, has_phrase),
         CASE WHEN has_phrase THEN regexp_matches(customer_text, {human_re}) ELSE false END
             AS asks_for_human,
         CASE WHEN has_phrase THEN regexp_matches(customer_text, {negative_re}) ELSE false END
             AS is_negative,
-        CASE WHEN is_customer_message AND length(trim(customer_text)) <= {max_chars}
-             THEN customer_text END AS short_text
+        CASE WHEN NOT is_customer_message THEN NULL
+             WHEN strlen(customer_text) <= {max_chars} THEN customer_text
+             WHEN length(trim(customer_text)) <= {max_chars} THEN customer_text
+        END AS short_text
     FROM (SELECT *, coalesce(regexp_matches(customer_text, {phrase_re}), false) AS has_phrase
           FROM texts)
 ),
