@@ -47,6 +47,8 @@ def test_bad_rows_go_to_quarantine_with_file_line_field_and_reason(tmp_path: Pat
 
 # Ids: e1 twice in c1 (the second copy is quarantined), e1 again in c2 (another conversation:
 # fine), one row without an id (derived), and two invalid rows.
+CHECKED_HEADER = ["conversation_id", "event_id", "created_at", "actor_role", "actor_id",
+                  "event_type", "body"]
 CHECKED = [
     ["c1", "e1", "2026-10-01T10:00:00Z", "customer", "u1", "message", "hi"],
     ["c1", "e2", "2026-10-01T10:01:00Z", "ai_agent", "fin", "message", "hello"],
@@ -65,9 +67,7 @@ def test_parquet_is_checked_as_csv_is(tmp_path: Path, missing_id: bool) -> None:
     from auditor import engine
 
     rows = CHECKED if missing_id else [r for r in CHECKED if r[1]]
-    header = ["conversation_id", "event_id", "created_at", "actor_role", "actor_id",
-              "event_type", "body"]
-    csv_file = write_csv(tmp_path / "e.csv", header, rows)
+    csv_file = write_csv(tmp_path / "e.csv", CHECKED_HEADER, rows)
     parquet = tmp_path / "e.parquet"
     duckdb.execute(f"COPY (SELECT * FROM read_csv('{csv_file}', all_varchar = true, "
                    f"nullstr = '')) TO '{parquet}'")
@@ -112,9 +112,7 @@ def test_the_export_ends_at_its_last_valid_event(tmp_path: Path, case: str, suff
     from auditor.pipeline import observation_end
 
     rows = [CHECKED[0], CHECKED[1], CHECKED[3], *LATEST_ELSEWHERE[case]]
-    header = ["conversation_id", "event_id", "created_at", "actor_role", "actor_id",
-              "event_type", "body"]
-    path = write_csv(tmp_path / "e.csv", header, rows)
+    path = write_csv(tmp_path / "e.csv", CHECKED_HEADER, rows)
     if suffix == ".parquet":
         path, csv_file = tmp_path / "e.parquet", path
         duckdb.execute(f"COPY (SELECT * FROM read_csv('{csv_file}', all_varchar = true)) "

@@ -132,6 +132,11 @@ def finish_ingest(con: duckdb.DuckDBPyConnection,
     return IngestCounts(rows, conversations, quarantined, last_event_at)
 
 
+# (rows, rows without an event_id, distinct hashes of (conversation_id, event_id)).
+ID_COUNTS = ("count(*), count(*) FILTER (event_id IS NULL), "
+             "count(DISTINCT hash(conversation_id, event_id))")
+
+
 class Survey(NamedTuple):
     rows: int  # every checked row, valid or not
     invalid: int
@@ -144,20 +149,17 @@ def _survey(con: duckdb.DuckDBPyConnection) -> Survey:
     """One pass over the checked rows: how many have a problem, whether their ids may repeat
     (equal counts of rows and of distinct hashes prove every id unique; a hash collision can
     only make them say "maybe", and then the exact check runs), and the last valid event."""
-    row = con.execute("""
-        SELECT count(*), count(*) FILTER (problem_field IS NOT NULL),
-               count(*) FILTER (event_id IS NULL), count(DISTINCT hash(conversation_id, event_id)),
+    rows, missing, distinct, invalid, last = con.execute(f"""
+        SELECT {ID_COUNTS}, count(*) FILTER (problem_field IS NOT NULL),
                max(created_at) FILTER (problem_field IS NULL)
         FROM checked_events
     """).fetchall()[0]
-    return Survey(int(row[0]), int(row[1]), int(row[2]), int(row[3]), row[4])
+    return Survey(int(rows), int(invalid), int(missing), int(distinct), last)
 
 
 def _id_counts(con: duckdb.DuckDBPyConnection, relation: str) -> tuple[int, int, int]:
-    """(rows, rows without an event_id, distinct hashes of (conversation_id, event_id))."""
-    rows, missing, distinct = con.execute(
-        "SELECT count(*), count(*) FILTER (event_id IS NULL), "
-        f"count(DISTINCT hash(conversation_id, event_id)) FROM {relation}").fetchall()[0]
+    """ID_COUNTS of `relation`."""
+    rows, missing, distinct = con.execute(f"SELECT {ID_COUNTS} FROM {relation}").fetchall()[0]
     return int(rows), int(missing), int(distinct)
 
 
