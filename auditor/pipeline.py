@@ -25,12 +25,15 @@ from auditor.report.build import build_report
 from auditor.report.evidence import EvidenceOptions, evidence_link, write_evidence
 from auditor.report.model import Report
 from auditor.report.write import (
-    QUARANTINE_QUERY, copy_table, preload_page_renderer, write_outputs,
+    QUARANTINE_QUERY,
+    copy_table,
+    preload_page_renderer,
+    write_outputs,
 )
-from auditor.schema import CONVERSATION_COLUMNS, EVENT_COLUMNS, column_names
 from auditor.rulesets import RuleSet, list_rulesets, resolve_ruleset
+from auditor.schema import CONVERSATION_COLUMNS, EVENT_COLUMNS, column_names
 from auditor.sources import IngestSummary, SourceOptions, default_vendor, load_sources
-from auditor.verdicts import evaluate, fact_params, facts_used
+from auditor.verdicts import VERDICT_COLUMNS, evaluate_together, fact_params, facts_used
 
 Progress = Callable[[str], None]
 
@@ -105,12 +108,12 @@ def audit(request: AuditRequest, out_dir: Path | None = None,
         vendor, contract = request_rulesets(request, ingest.formats)
         plan = resolve_plan(request.plan) if request.plan else None
         ends_at = observation_end(con, request.as_of, ingest.last_event_at)
-        build_all_facts(con, vendor, contract, ends_at)
+        facts = build_all_facts(con, vendor, contract, ends_at)
         # One facts row per conversation: the count the ingest summary left open.
         ingest = ingest.model_copy(update={"conversations": int(engine.scalar(  # type: ignore[arg-type]
             con, "SELECT count(*) FROM vendor_facts"))})
         bill = load_bill(con, request, vendor)
-        judge(con, vendor, contract)
+        judge(con, vendor, contract, facts)
         stage("facts and verdicts computed")
         price = unit_price(vendor, request)
         build_findings(con, request.period, price, contract, vendor)
@@ -170,11 +173,14 @@ def request_rulesets(request: AuditRequest, formats: list[str]) -> tuple[RuleSet
 
 
 def build_all_facts(con: duckdb.DuckDBPyConnection, vendor: RuleSet, contract: RuleSet,
-                    ends_at: datetime | None = None) -> None:
-    """Facts once per distinct parameter set, as the views vendor_facts and contract_facts."""
-    tables = build_facts_for(con, [vendor, contract], PIPELINE_FACTS, ends_at)
-    for role, table in zip(("vendor", "contract"), tables, strict=True):
+                    ends_at: datetime | None = None) -> tuple[str, str]:
+    """Facts once per distinct parameter set, as the views vendor_facts and contract_facts;
+    returns the tables behind them (the same one when the parameters are)."""
+    vendor_table, contract_table = build_facts_for(con, [vendor, contract], PIPELINE_FACTS,
+                                                   ends_at)
+    for role, table in (("vendor", vendor_table), ("contract", contract_table)):
         con.execute(f"CREATE OR REPLACE VIEW {role}_facts AS SELECT * FROM {table}")
+    return vendor_table, contract_table
 
 
 def build_facts_for(con: duckdb.DuckDBPyConnection, rulesets: list[RuleSet],
@@ -192,11 +198,20 @@ def build_facts_for(con: duckdb.DuckDBPyConnection, rulesets: list[RuleSet],
     return [built[fact_params(r).key()] for r in rulesets]
 
 
-def judge(con: duckdb.DuckDBPyConnection, vendor: RuleSet, contract: RuleSet) -> None:
-    """Each rule set's verdicts, with evidence only for billed conversations: all a report
-    shows (the vendor's evidence backs `not_vendor_resolution`)."""
-    evaluate(con, vendor, "vendor_facts", "vendor_verdicts", evidence_for="billed")
-    evaluate(con, contract, "contract_facts", "contract_verdicts", evidence_for="billed")
+def judge(con: duckdb.DuckDBPyConnection, vendor: RuleSet, contract: RuleSet,
+          facts: tuple[str, str] = ("vendor_facts", "contract_facts")) -> None:
+    """Both rule sets' verdicts over their `facts` tables, with evidence only for billed
+    conversations (all a report shows; the vendor's backs `not_vendor_resolution`), in
+    `conversation_verdicts` (which findings join once) and as the views vendor_verdicts and
+    contract_verdicts (VERDICT_COLUMNS)."""
+    evaluate_together(con, {"vendor": (vendor, facts[0]), "contract": (contract, facts[1])},
+                      "conversation_verdicts", evidence_for="billed",
+                      carried=("last_ai_message_at",))
+    for role in ("vendor", "contract"):
+        columns = ", ".join(f"{role}_{name} AS {name}" for name, *_ in VERDICT_COLUMNS
+                            if name != "conversation_id")
+        con.execute(f"CREATE OR REPLACE VIEW {role}_verdicts AS "
+                    f"SELECT conversation_id, {columns} FROM conversation_verdicts")
 
 
 def load_bill(con: duckdb.DuckDBPyConnection, request: AuditRequest,

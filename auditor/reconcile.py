@@ -85,7 +85,8 @@ def excess_reason(contract: RuleSet) -> str:
 
 def build_findings(con: duckdb.DuckDBPyConnection, period: Period | None,
                    unit_price: Decimal | None, contract: RuleSet, vendor: RuleSet) -> None:
-    """Create `findings` from `billed`, the verdicts, `vendor_facts` and `unjudgeable`."""
+    """Create `findings` from `billed`, `conversation_verdicts` (pipeline.judge) and
+    `unjudgeable`."""
     price = f"CAST({unit_price} AS DECIMAL(18, 4))" if unit_price is not None else "NULL"
     label = sql_string(str(period)) if period else "''"
     code = excess_reason(contract)
@@ -98,7 +99,7 @@ def build_findings(con: duckdb.DuckDBPyConnection, period: Period | None,
     vendor_unit = sql_string(vendor.billing_unit)
     con.execute(FINDINGS_SQL.format(
         outside=f"NOT {period.sql_contains('b.billed_at')}" if period else "false",
-        vendor_in_period=period.sql_contains("f.last_ai_message_at") if period else "true",
+        vendor_in_period=period.sql_contains("j.last_ai_message_at") if period else "true",
         price=price, period=label, excess_code=sql_string(code),
         excess_evidence=excess_evidence, unjudged_duplicate=unjudged_duplicate,
         vendor_evidence=(f"{sql_string(vendor.id + ' does not count it: ')} || CASE WHEN "
@@ -118,25 +119,22 @@ WITH b AS (
 judged AS (
     SELECT b.line, b.unit, b.conversation_id, b.billed_at, b.first_line, b.unit_no,
         coalesce(b.amount, {price}) AS amount,
-        c.conversation_id IS NOT NULL AS in_export,
+        j.conversation_id IS NOT NULL AS in_export,
         u.conversation_id IS NOT NULL AS unjudgeable,
-        c.conversation_id IS NOT NULL AND u.conversation_id IS NULL AS judgeable,
+        j.conversation_id IS NOT NULL AND u.conversation_id IS NULL AS judgeable,
         u.reasons AS unjudgeable_reasons, u.evidence AS unjudgeable_evidence,
-        coalesce(c.units, 0) AS allowed_units,
+        coalesce(j.contract_units, 0) AS allowed_units,
         -- Units beyond the contract's (at least the first, which carries its reasons).
         CASE WHEN u.conversation_id IS NOT NULL THEN {unjudged_duplicate}
-             ELSE b.unit_no > greatest(coalesce(c.units, 0), 1) END AS is_duplicate,
+             ELSE b.unit_no > greatest(coalesce(j.contract_units, 0), 1) END AS is_duplicate,
         coalesce(b.billed_at IS NOT NULL AND {outside}, false) AS is_outside,
-        c.decided AS contract_decided, c.reasons AS contract_reasons,
-        c.evidence AS contract_evidence,
-        v.counted AS vendor_counted, coalesce(v.units, 0) AS vendor_units,
-        b.unit_no <= coalesce(v.units, 0) AS vendor_counts_unit,
-        v.decided AS vendor_decided, v.evidence AS vendor_evidence,
+        j.contract_decided, j.contract_reasons, j.contract_evidence,
+        j.vendor_counted, coalesce(j.vendor_units, 0) AS vendor_units,
+        b.unit_no <= coalesce(j.vendor_units, 0) AS vendor_counts_unit,
+        j.vendor_decided, j.vendor_evidence,
         coalesce({vendor_in_period}, false) AS vendor_in_period
     FROM b
-    LEFT JOIN contract_verdicts c USING (conversation_id)
-    LEFT JOIN vendor_verdicts v USING (conversation_id)
-    LEFT JOIN vendor_facts f USING (conversation_id)
+    LEFT JOIN conversation_verdicts j USING (conversation_id)  -- both rule sets' verdicts
     LEFT JOIN unjudgeable u USING (conversation_id)
 ),
 classified AS (

@@ -71,32 +71,80 @@ def evaluate(con: duckdb.DuckDBPyConnection, ruleset: RuleSet, facts_table: str,
 def verdict_sql(ruleset: RuleSet, facts_table: str, *, details: bool = True,
                 evidence_for: str | None = None) -> str:
     """The SELECT behind `evaluate` (also handy to show a rule set's SQL to a reviewer)."""
-    compiled = compile_ruleset(ruleset)
-    reasons = _reasons(compiled) if details else "CAST(NULL AS VARCHAR[])"
-    sentence = _evidence(compiled) if details else "CAST(NULL AS VARCHAR)"
+    applies, columns = _verdict_parts(compile_ruleset(ruleset), "", "", details, evidence_for)
+    listed = ",\n    ".join(columns)
+    return (f"WITH applies AS (SELECT *, {', '.join(applies)} FROM {_table(facts_table)})\n"
+            f"SELECT conversation_id, {listed}\nFROM applies")
+
+
+def _verdict_parts(compiled: CompiledRuleSet, tag: str, prefix: str, details: bool,
+                   evidence_for: str | None) -> tuple[list[str], list[str]]:
+    """(the criteria's `applies_{tag}N` flags, the VERDICT_COLUMNS but conversation_id as
+    `{prefix}name`) of one rule set, over its facts."""
+    reasons = _reasons(compiled, tag) if details else "CAST(NULL AS VARCHAR[])"
+    sentence = _evidence(compiled, tag) if details else "CAST(NULL AS VARCHAR)"
     if details and evidence_for:
         sentence = (f"CASE WHEN conversation_id IN (SELECT conversation_id FROM "
                     f"{_table(evidence_for)}) THEN {sentence} END")
-    applies = [f"coalesce(({c.condition}), false) AS applies_{n}"
+    applies = [f"coalesce(({c.condition}), false) AS applies_{tag}{n}"
                for n, c in enumerate(compiled.criteria)]
-    return (f"WITH applies AS (SELECT *, {', '.join(applies)} FROM {_table(facts_table)})\n"
-            f"SELECT conversation_id, {_counted(compiled)} AS counted,\n"
-            f"    {_units(compiled)} AS units,\n"
-            f"    {_decided(compiled)} AS decided,\n"
-            f"    {reasons} AS reasons,\n"
-            f"    {sentence} AS evidence,\n"
-            f"    {_counted(compiled)} AND {_short_observed(compiled)} AS short_observed\n"
-            f"FROM applies")
+    counted = _counted(compiled, tag)
+    columns = [f"{counted} AS {prefix}counted", f"{_units(compiled, tag)} AS {prefix}units",
+               f"{_decided(compiled, tag)} AS {prefix}decided", f"{reasons} AS {prefix}reasons",
+               f"{sentence} AS {prefix}evidence",
+               f"{counted} AND {_short_observed(compiled)} AS {prefix}short_observed"]
+    return applies, columns
 
 
-def _counted(compiled: CompiledRuleSet) -> str:
-    return "NOT (" + " OR ".join(f"applies_{n}" for n in range(len(compiled.criteria))) + ")"
+def evaluate_together(con: duckdb.DuckDBPyConnection, rulesets: dict[str, tuple[RuleSet, str]],
+                      out_table: str, *, evidence_for: str | None = None,
+                      carried: tuple[str, ...] = ()) -> None:
+    """Create `out_table`: one row per conversation with each rule set's VERDICT_COLUMNS as
+    `{role}_{column}` (`rulesets`: role -> (rule set, its facts table)) and the `carried`
+    facts. Rule sets that share a facts table are judged in one pass over it, so readers join
+    one table, not one per rule set: at 10M conversations each pass and each join spills.
+    """
+    tables = {facts for _, facts in rulesets.values()}
+    if len(tables) > 1:  # different facts (what-if params): each on its own, then joined
+        for role, (ruleset, facts) in rulesets.items():
+            evaluate(con, ruleset, facts, f"{out_table}_{role}", evidence_for=evidence_for)
+        first, *others = rulesets
+        columns = [f"{first}_f.{c} AS {c}" for c in carried] + [
+            f"{role}_v.{name} AS {role}_{name}" for role in rulesets
+            for name, *_ in VERDICT_COLUMNS if name != "conversation_id"]
+        joins = " ".join(f"JOIN {out_table}_{role} {role}_v USING (conversation_id)"
+                         for role in others)
+        con.execute(f"CREATE OR REPLACE TABLE {_table(out_table)} AS "
+                    f"SELECT conversation_id, {', '.join(columns)} "
+                    f"FROM {out_table}_{first} {first}_v {joins} "
+                    f"JOIN {rulesets[first][1]} {first}_f USING (conversation_id)")
+        for role in rulesets:
+            con.execute(f"DROP TABLE {out_table}_{role}")
+        return
+    applies, columns = [], list(carried)
+    for n, (role, (ruleset, _)) in enumerate(rulesets.items()):
+        flags, verdict = _verdict_parts(compile_ruleset(ruleset), f"{n}_", f"{role}_", True,
+                                        evidence_for)
+        applies += flags
+        columns += verdict
+    try:
+        con.execute(f"CREATE OR REPLACE TABLE {_table(out_table)} AS "
+                    f"WITH applies AS (SELECT *, {', '.join(applies)} FROM {_table(tables.pop())})"
+                    f"\nSELECT conversation_id, {', '.join(columns)}\nFROM applies")
+    except duckdb.Error:
+        for ruleset, facts in rulesets.values():  # the rule set whose expression failed says so
+            evaluate(con, ruleset, facts, f"{out_table}_check", evidence_for=evidence_for)
+        raise
 
 
-def _decided(compiled: CompiledRuleSet) -> str:
+def _counted(compiled: CompiledRuleSet, tag: str = "") -> str:
+    return "NOT (" + " OR ".join(f"applies_{tag}{n}" for n in range(len(compiled.criteria))) + ")"
+
+
+def _decided(compiled: CompiledRuleSet, tag: str = "") -> str:
     """Counted, or turned away by at least one criterion that is not `undecided`."""
-    decisive = [f"applies_{n}" for n, c in enumerate(compiled.criteria) if not c.undecided]
-    return f"({_counted(compiled)} OR {' OR '.join(decisive) or 'false'})"
+    decisive = [f"applies_{tag}{n}" for n, c in enumerate(compiled.criteria) if not c.undecided]
+    return f"({_counted(compiled, tag)} OR {' OR '.join(decisive) or 'false'})"
 
 
 def _short_observed(compiled: CompiledRuleSet) -> str:
@@ -107,33 +155,33 @@ def _short_observed(compiled: CompiledRuleSet) -> str:
     return f"coalesce(({observation.observed}) < ({observation.window}), false)"
 
 
-def _units(compiled: CompiledRuleSet) -> str:
+def _units(compiled: CompiledRuleSet, tag: str = "") -> str:
     # A counted conversation is at least one unit: a rule set says why a conversation adds
     # nothing with a criterion (and its reason code), not with 0 units.
     if compiled.units is None:
-        return f"CAST(CASE WHEN {_counted(compiled)} THEN 1 ELSE 0 END AS BIGINT)"
-    return (f"CASE WHEN {_counted(compiled)} THEN "
+        return f"CAST(CASE WHEN {_counted(compiled, tag)} THEN 1 ELSE 0 END AS BIGINT)"
+    return (f"CASE WHEN {_counted(compiled, tag)} THEN "
             f"greatest(1, coalesce(CAST(ceil(({compiled.units})) AS BIGINT), 1)) ELSE 0 END")
 
 
-def _reasons(compiled: CompiledRuleSet) -> str:
+def _reasons(compiled: CompiledRuleSet, tag: str = "") -> str:
     # The codes of the criteria that apply, in file order, joined and split again: half the
     # cost of concatenating one-element lists on a million conversations. Codes are snake_case
     # (rulesets/model.py), so a comma never occurs in one.
-    codes = ", ".join(f"CASE WHEN applies_{n} THEN {sql_string(c.code)} END"
+    codes = ", ".join(f"CASE WHEN applies_{tag}{n} THEN {sql_string(c.code)} END"
                       for n, c in enumerate(compiled.criteria))
-    return (f"CASE WHEN {_counted(compiled)} THEN CAST([] AS VARCHAR[]) "
+    return (f"CASE WHEN {_counted(compiled, tag)} THEN CAST([] AS VARCHAR[]) "
             f"ELSE string_split(concat_ws(',', {codes}), ',') END")
 
 
-def _evidence(compiled: CompiledRuleSet) -> str:
-    sentences = [f"CASE WHEN applies_{n} THEN {c.evidence} END"
+def _evidence(compiled: CompiledRuleSet, tag: str = "") -> str:
+    sentences = [f"CASE WHEN applies_{tag}{n} THEN {c.evidence} END"
                  for n, c in enumerate(compiled.criteria)]
     confirmed = compiled.confirmed_evidence
     if compiled.observation is not None:
         confirmed = (f"CASE WHEN {_short_observed(compiled)} THEN "
                      f"{compiled.observation.evidence} ELSE {confirmed} END")
-    return (f"CASE WHEN {_counted(compiled)} THEN {confirmed} "
+    return (f"CASE WHEN {_counted(compiled, tag)} THEN {confirmed} "
             f"ELSE concat_ws('; ', {', '.join(sentences)}) END")
 
 

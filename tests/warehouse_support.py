@@ -18,6 +18,7 @@ from auditor.pipeline import observation_end
 from auditor.reconcile import Period, build_findings
 from auditor.rulesets import RuleSet, list_rulesets, resolve_ruleset
 from auditor.sources import load_sources
+from auditor import verdicts as verdict_tables
 from auditor.verdicts import evaluate, fact_params
 from auditor.warehouse import dialects
 from auditor.warehouse.facts_sql import Statement, fact_statements
@@ -65,6 +66,13 @@ def fast_month(paths: Iterable[str | Path], billed_csv: str | Path | None, *,
     con.execute(f"CREATE VIEW contract_verdicts AS SELECT * FROM {_verdicts(month.contract)}")
     con.execute(f"CREATE VIEW vendor_facts AS SELECT * FROM "
                 f"{month.facts[fact_params(month.vendor).key()]}")
+    # What pipeline.judge gives findings: both verdicts and the AI's last message, one row each.
+    both = ", ".join(f"{role[0]}.{name} AS {role}_{name}" for role in ("vendor", "contract")
+                     for name, *_ in verdict_tables.VERDICT_COLUMNS if name != "conversation_id")
+    con.execute(f"CREATE VIEW conversation_verdicts AS SELECT conversation_id, "
+                f"f.last_ai_message_at, {both} FROM vendor_verdicts v "
+                "JOIN contract_verdicts c USING (conversation_id) "
+                "JOIN vendor_facts f USING (conversation_id)")
     price = month.vendor.unit_price
     build_findings(con, month.period, None if price is None else _decimal(price),
                    month.contract, month.vendor)
