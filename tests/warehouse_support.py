@@ -12,13 +12,13 @@ import duckdb
 import pyarrow as pa
 
 from auditor import billing, engine
+from auditor import verdicts as verdict_tables
 from auditor.engines import Engine
 from auditor.facts import FACT_COLUMNS, build_facts
 from auditor.pipeline import observation_end
 from auditor.reconcile import Period, build_findings
 from auditor.rulesets import RuleSet, list_rulesets, resolve_ruleset
 from auditor.sources import load_sources
-from auditor import verdicts as verdict_tables
 from auditor.verdicts import evaluate, fact_params
 from auditor.warehouse import dialects
 from auditor.warehouse.facts_sql import Statement, fact_statements
