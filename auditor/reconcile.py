@@ -110,11 +110,18 @@ def build_findings(con: duckdb.DuckDBPyConnection, period: Period | None,
 
 FINDINGS_SQL = """
 CREATE OR REPLACE TABLE findings AS
-WITH b AS (
+WITH
+-- A unit's place among its conversation's billed units. Most conversations are billed once,
+-- so only the others go through the window (sorting every billed unit cost more).
+repeated AS (SELECT conversation_id FROM billed GROUP BY conversation_id HAVING count(*) > 1),
+b AS (
+    SELECT *, CAST(1 AS BIGINT) AS unit_no, line AS first_line
+    FROM billed ANTI JOIN repeated USING (conversation_id)
+    UNION ALL
     SELECT *,
         row_number() OVER (PARTITION BY conversation_id ORDER BY line, unit) AS unit_no,
         min(line) OVER (PARTITION BY conversation_id) AS first_line
-    FROM billed
+    FROM billed SEMI JOIN repeated USING (conversation_id)
 ),
 judged AS (
     SELECT b.line, b.unit, b.conversation_id, b.billed_at, b.first_line, b.unit_no,
