@@ -199,12 +199,11 @@ def build_reproduction(con: duckdb.DuckDBPyConnection, period: Period | None,
     conversations that can be judged). `count` is given when the whole export's verdicts are
     elsewhere (an audit run in a warehouse engine).
     """
-    in_period = period.sql_contains("f.last_ai_message_at") if period else "true"
+    in_period = period.sql_contains("last_ai_message_at") if period else "true"
     count = count if count is not None else int(scalar(con, f"""
-        SELECT coalesce(sum(v.units), 0) FROM vendor_verdicts v
-        JOIN vendor_facts f USING (conversation_id)
+        SELECT coalesce(sum(vendor_units), 0) FROM conversation_verdicts
         ANTI JOIN unjudgeable u USING (conversation_id)
-        WHERE v.counted AND {in_period}
+        WHERE vendor_counted AND {in_period}
     """) or 0)
     matched, not_reproduced, undetermined = con.execute("""
         SELECT count(*) FILTER (WHERE reproduced), count(*) FILTER (WHERE NOT reproduced),
@@ -254,16 +253,14 @@ def count_only_breakdown(con: duckdb.DuckDBPyConnection, period: Period | None,
     accepts; the breakdown explains the rest: conversations the contract rejects (by their
     first reason) and units beyond the contract's for conversations it counts.
     """
-    in_period = period.sql_contains("f.last_ai_message_at") if period else "true"
+    in_period = period.sql_contains("last_ai_message_at") if period else "true"
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE vendor_counted AS
-        SELECT v.units AS vendor_units, least(v.units, c.units) AS contract_units,
-               CASE WHEN c.counted THEN {sql_string(excess_reason(contract))}
-                    ELSE c.reasons[1] END AS reason
-        FROM vendor_verdicts v JOIN vendor_facts f USING (conversation_id)
-        JOIN contract_verdicts c USING (conversation_id)
-        ANTI JOIN unjudgeable u USING (conversation_id)
-        WHERE v.counted AND {in_period}
+        SELECT vendor_units, least(vendor_units, contract_units) AS contract_units,
+               CASE WHEN contract_counted THEN {sql_string(excess_reason(contract))}
+                    ELSE contract_reasons[1] END AS reason
+        FROM conversation_verdicts ANTI JOIN unjudgeable u USING (conversation_id)
+        WHERE vendor_counted AND {in_period}
     """)
     vendor, accepted = con.execute("SELECT coalesce(sum(vendor_units), 0), "
                                    "coalesce(sum(contract_units), 0) FROM vendor_counted").fetchall()[0]
