@@ -105,12 +105,12 @@ def findings_rows(con: duckdb.DuckDBPyConnection,
                    "USING (conversation_id)") if transcripts else \
         "SELECT conversation_id FROM shown WHERE false"
     result = con.execute(f"""
-        WITH shown AS (
+        WITH shown AS (  -- the first lines, then formatted (not every line, then the first)
             SELECT line, unit, conversation_id,
                 strftime(billed_at, '%Y-%m-%d %H:%M') AS billed_at,
                 CAST(amount AS DECIMAL(18, 2)) AS amount, status, reasons, reproduced, evidence,
                 regexp_replace(conversation_id, '[^A-Za-z0-9._-]', '_', 'g') AS file_name
-            FROM findings ORDER BY line, unit LIMIT {TABLE_ROWS}
+            FROM (SELECT * FROM findings ORDER BY line, unit LIMIT {TABLE_ROWS})
         ),
         with_events AS ({with_events})
         SELECT s.*, w.conversation_id IS NOT NULL AS has_transcript
