@@ -32,25 +32,42 @@ POINT_VALUE = (f"CASE WHEN regexp_full_match(num, '{POINT_NUMBER}') THEN try_cas
 COMMA_VALUE = (f"CASE WHEN regexp_full_match(num, '{COMMA_NUMBER}') THEN try_cast(replace("
                f"regexp_replace(num, '[.'' ]', '', 'g'), ',', '.') AS DECIMAL(18, 4)) END")
 
-# `bill_amounts`: each amount split into currency, sign and the bare number.
+# An amount with nothing to read but digits and up to two decimals (0.99, 12): no currency, no
+# sign, and a point the only possible decimal mark (a comma-decimal list writes 1.234 for
+# 1234: three digits). Most billed lists hold only these, so they skip the patterns below.
+PLAIN_AMOUNT = r"[0-9]+(\.[0-9]{1,2})?"
+PLAIN_POINT_VALUE = "try_cast(raw AS DECIMAL(18, 4))"  # = POINT_VALUE of a plain amount
+PLAIN_COMMA_VALUE = "CASE WHEN NOT contains(raw, '.') THEN try_cast(raw AS DECIMAL(18, 4)) END"
+
+# `bill_amounts`: each amount's currency and sign, and its value read with a decimal point (p)
+# and with a decimal comma (c); NULL where that reading does not fit.
 AMOUNT_PARTS_SQL = f"""
 CREATE OR REPLACE TEMP TABLE bill_amounts AS
-WITH marked AS (
-    SELECT line, amount_raw AS raw,
-        regexp_extract(upper(amount_raw), '({CURRENCY_MARK})', 1) AS m,
-        trim(regexp_replace(regexp_replace(upper(amount_raw), '{CURRENCY_MARK}', '', 'g'),
-                            '[\\x{{00A0}}\\x{{202F}}]', ' ', 'g')) AS signed
+WITH amounts AS (
+    SELECT line, amount_raw AS raw, regexp_full_match(amount_raw, '{PLAIN_AMOUNT}') AS plain
     FROM billed_raw WHERE amount_raw IS NOT NULL
+),
+marked AS (
+    SELECT line, raw,
+        regexp_extract(upper(raw), '({CURRENCY_MARK})', 1) AS m,
+        trim(regexp_replace(regexp_replace(upper(raw), '{CURRENCY_MARK}', '', 'g'),
+                            '[\\x{{00A0}}\\x{{202F}}]', ' ', 'g')) AS signed
+    FROM amounts WHERE NOT plain
 ),
 unwrapped AS (  -- accounting style: (0.99) is a credit
     SELECT *, regexp_full_match(signed, '\\(.*\\)') AS paren,
         trim(coalesce(nullif(regexp_extract(signed, '^\\((.*)\\)$', 1), ''), signed)) AS body
     FROM marked
+),
+parts AS (
+    SELECT line, raw, {CURRENCY_CODE} AS currency,
+        paren OR regexp_full_match(body, '[-−].*|.*[-−]') AS negative,
+        trim(regexp_replace(body, '^[-−+]|[-−]$', '', 'g')) AS num
+    FROM unwrapped
 )
-SELECT line, raw, {CURRENCY_CODE} AS currency,
-    paren OR regexp_full_match(body, '[-−].*|.*[-−]') AS negative,
-    trim(regexp_replace(body, '^[-−+]|[-−]$', '', 'g')) AS num
-FROM unwrapped
+SELECT line, raw, currency, negative, {POINT_VALUE} AS p, {COMMA_VALUE} AS c FROM parts
+UNION ALL
+SELECT line, raw, NULL, false, {PLAIN_POINT_VALUE}, {PLAIN_COMMA_VALUE} FROM amounts WHERE plain
 """
 
 
@@ -58,11 +75,12 @@ def read_amounts(con: duckdb.DuckDBPyConnection, display: str, header: str) -> s
     """Fill `bill_amounts.amount` (NULL where it does not parse); return the bill's currency
     code when its amounts carry one (USD, EUR, ...)."""
     con.execute(AMOUNT_PARTS_SQL)
-    value = POINT_VALUE if _decimal_mark(con, display, header) == "." else COMMA_VALUE
+    value = "p" if _decimal_mark(con, display, header) == "." else "c"
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE bill_amounts AS
-        SELECT *, CAST(CASE WHEN negative THEN -v ELSE v END AS DECIMAL(18, 4)) AS amount
-        FROM (SELECT *, {value} AS v FROM bill_amounts)
+        SELECT line, raw, currency,
+               CAST(CASE WHEN negative THEN -{value} ELSE {value} END AS DECIMAL(18, 4)) AS amount
+        FROM bill_amounts
     """)
     return _currency(con, display, header)
 
@@ -74,7 +92,7 @@ def _decimal_mark(con: duckdb.DuckDBPyConnection, display: str, header: str) -> 
     row = con.execute("SELECT " + ", ".join(
         f"count(*) FILTER ({where}), min(line) FILTER ({where}), "
         f"arg_min(raw, line) FILTER ({where})" for where in kinds)
-        + f" FROM (SELECT line, raw, {POINT_VALUE} AS p, {COMMA_VALUE} AS c FROM bill_amounts)"
+        + " FROM bill_amounts"
     ).fetchall()[0]
     point, comma, either = row[0:3], row[3:6], row[6:9]
     if point[0] and comma[0]:

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
+import duckdb
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -183,3 +184,22 @@ def test_every_record_read_becomes_an_event_or_a_quarantine_row(data: st.DataObj
             quarantined = list(csv.DictReader(handle))
     assert events_out + len(quarantined) == len(rows)
     assert {q["source_record"] for q in quarantined} <= {f"line {n + 2}" for n in range(len(rows))}
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(values=st.lists(st.from_regex(r"[0-9]{1,20}(\.[0-9]{0,5})?|[0-9]{0,3}[.,][0-9]{3}",
+                                     fullmatch=True), min_size=1, max_size=30))
+def test_plain_amounts_read_as_the_full_patterns_read_them(values: list[str]) -> None:
+    """The shortcut for plain amounts (billing_values.PLAIN_AMOUNT) gives both readings exactly
+    as the patterns every other amount goes through."""
+    from auditor.billing_values import (
+        COMMA_VALUE, PLAIN_AMOUNT, PLAIN_COMMA_VALUE, PLAIN_POINT_VALUE, POINT_VALUE,
+    )
+    with duckdb.connect() as con:
+        rows = con.execute(f"""
+            SELECT raw, {PLAIN_POINT_VALUE}, {PLAIN_COMMA_VALUE}, {POINT_VALUE}, {COMMA_VALUE}
+            FROM (SELECT unnest(?) AS raw) CROSS JOIN LATERAL (SELECT raw AS num)
+            WHERE regexp_full_match(raw, '{PLAIN_AMOUNT}')
+        """, [values]).fetchall()
+    for raw, plain_point, plain_comma, point, comma in rows:
+        assert (plain_point, plain_comma) == (point, comma), raw
