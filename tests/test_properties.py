@@ -21,6 +21,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from auditor.billing_values import (
+    COMMA_VALUE,
+    PLAIN_AMOUNT,
+    PLAIN_COMMA_VALUE,
+    PLAIN_POINT_VALUE,
+    POINT_VALUE,
+)
 from tests.conftest import EVENT_HEADER, run_cli, write_csv
 from tests.intercom_builder import conversation, write_jsonl
 
@@ -192,9 +199,6 @@ def test_every_record_read_becomes_an_event_or_a_quarantine_row(data: st.DataObj
 def test_plain_amounts_read_as_the_full_patterns_read_them(values: list[str]) -> None:
     """The shortcut for plain amounts (billing_values.PLAIN_AMOUNT) gives both readings exactly
     as the patterns every other amount goes through."""
-    from auditor.billing_values import (
-        COMMA_VALUE, PLAIN_AMOUNT, PLAIN_COMMA_VALUE, PLAIN_POINT_VALUE, POINT_VALUE,
-    )
     with duckdb.connect() as con:
         rows = con.execute(f"""
             SELECT raw, {PLAIN_POINT_VALUE}, {PLAIN_COMMA_VALUE}, {POINT_VALUE}, {COMMA_VALUE}
