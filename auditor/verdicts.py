@@ -71,21 +71,28 @@ def evaluate(con: duckdb.DuckDBPyConnection, ruleset: RuleSet, facts_table: str,
 def verdict_sql(ruleset: RuleSet, facts_table: str, *, details: bool = True,
                 evidence_for: str | None = None) -> str:
     """The SELECT behind `evaluate` (also handy to show a rule set's SQL to a reviewer)."""
-    applies, columns = _verdict_parts(compile_ruleset(ruleset), "", "", details, evidence_for)
+    applies, columns = _verdict_parts(compile_ruleset(ruleset), "", "", details,
+                                      _evidence_wanted(evidence_for))
     listed = ",\n    ".join(columns)
     return (f"WITH applies AS (SELECT *, {', '.join(applies)} FROM {_table(facts_table)})\n"
             f"SELECT conversation_id, {listed}\nFROM applies")
 
 
+def _evidence_wanted(evidence_for: str | None) -> str | None:
+    """SQL: the conversation is in `evidence_for` (None: every conversation gets evidence)."""
+    if evidence_for is None:
+        return None
+    return f"conversation_id IN (SELECT conversation_id FROM {_table(evidence_for)})"
+
+
 def _verdict_parts(compiled: CompiledRuleSet, tag: str, prefix: str, details: bool,
-                   evidence_for: str | None) -> tuple[list[str], list[str]]:
+                   evidence_when: str | None) -> tuple[list[str], list[str]]:
     """(the criteria's `applies_{tag}N` flags, the VERDICT_COLUMNS but conversation_id as
-    `{prefix}name`) of one rule set, over its facts."""
+    `{prefix}name`) of one rule set, over its facts; evidence only `evidence_when` (SQL)."""
     reasons = _reasons(compiled, tag) if details else "CAST(NULL AS VARCHAR[])"
     sentence = _evidence(compiled, tag) if details else "CAST(NULL AS VARCHAR)"
-    if details and evidence_for:
-        sentence = (f"CASE WHEN conversation_id IN (SELECT conversation_id FROM "
-                    f"{_table(evidence_for)}) THEN {sentence} END")
+    if details and evidence_when:
+        sentence = f"CASE WHEN {evidence_when} THEN {sentence} END"
     applies = [f"coalesce(({c.condition}), false) AS applies_{tag}{n}"
                for n, c in enumerate(compiled.criteria)]
     counted = _counted(compiled, tag)
@@ -121,10 +128,12 @@ def evaluate_together(con: duckdb.DuckDBPyConnection, rulesets: dict[str, tuple[
         for role in rulesets:
             con.execute(f"DROP TABLE {out_table}_{role}")
         return
-    applies, columns = [], list(carried)
+    # Whether a conversation gets evidence is looked up once, for all the rule sets.
+    wanted = _evidence_wanted(evidence_for)
+    applies, columns = ([f"{wanted} AS evidence_wanted_"] if wanted else []), list(carried)
     for n, (role, (ruleset, _)) in enumerate(rulesets.items()):
         flags, verdict = _verdict_parts(compile_ruleset(ruleset), f"{n}_", f"{role}_", True,
-                                        evidence_for)
+                                        "evidence_wanted_" if wanted else None)
         applies += flags
         columns += verdict
     try:
