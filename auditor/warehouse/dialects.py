@@ -2,7 +2,8 @@
 
 Everything else in auditor/warehouse/ is written once in a portable subset (auditor/warehouse/
 lint.py) and rendered by sqlglot. Where engines disagree on meaning (not only on spelling), the
-macro pins one definition, and the local DuckDB fast form (auditor/facts.py) uses the same one:
+macro pins one definition, and the local DuckDB fast form (auditor/facts_duckdb.py) uses the
+same one:
 
 - AUD_EPOCH_US(ts): microseconds since 1970-01-01 of a UTC timestamp.
 - AUD_SECONDS(a, b): whole seconds from a to b, as DuckDB's date_diff('second') counts them:
