@@ -29,21 +29,6 @@ class Fact(NamedTuple):
     meaning: str
 
 
-class FactParams(BaseModel):
-    """Rule-set parameters that change how facts are computed (declared in FACT_PARAMETERS)."""
-
-    human_request_phrases: list[str] = Field(default_factory=lambda: list(HUMAN_REQUEST_PHRASES))
-    confirmation_phrases: list[str] = Field(default_factory=lambda: list(CONFIRMATION_PHRASES))
-    confirmation_max_chars: int = 80
-    negative_reaction_phrases: list[str] = Field(
-        default_factory=lambda: list(NEGATIVE_REACTION_PHRASES))
-    window_hours: float = Field(default=24.0, gt=0)
-    session_hours: float = Field(default=24.0, gt=0)
-
-    def key(self) -> str:
-        return self.model_dump_json()
-
-
 HUMAN_REQUEST_PHRASES = (
     "human", "real person", "a person", "speak to someone", "talk to someone", "representative",
     "live agent", "real agent", "talk to an agent", "speak to an agent", "speak with an agent",
@@ -60,6 +45,22 @@ NEGATIVE_REACTION_PHRASES = (
     "useless", "that's wrong", "that is wrong", "doesn't answer", "didn't answer", "not working",
     "makes no sense", "that's not right",
 )
+
+
+class FactParams(BaseModel):
+    """Rule-set parameters that change how facts are computed (declared in FACT_PARAMETERS)."""
+
+    human_request_phrases: list[str] = Field(default_factory=lambda: list(HUMAN_REQUEST_PHRASES))
+    confirmation_phrases: list[str] = Field(default_factory=lambda: list(CONFIRMATION_PHRASES))
+    confirmation_max_chars: int = 80
+    negative_reaction_phrases: list[str] = Field(
+        default_factory=lambda: list(NEGATIVE_REACTION_PHRASES))
+    window_hours: float = Field(default=24.0, gt=0)
+    session_hours: float = Field(default=24.0, gt=0)
+
+    def key(self) -> str:
+        return self.model_dump_json()
+
 
 FACT_PARAMETERS: dict[str, str] = {
     "human_request_phrases":
