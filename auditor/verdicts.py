@@ -140,6 +140,8 @@ def evaluate_together(con: duckdb.DuckDBPyConnection, rulesets: dict[str, tuple[
         con.execute(f"CREATE OR REPLACE TABLE {_table(out_table)} AS "
                     f"WITH applies AS (SELECT *, {', '.join(applies)} FROM {_table(tables.pop())})"
                     f"\nSELECT conversation_id, {', '.join(columns)}\nFROM applies")
+    except duckdb.OutOfMemoryException:
+        raise  # not an expression's fault (the CLI says how to give DuckDB more memory)
     except duckdb.Error:
         for ruleset, facts in rulesets.values():  # the rule set whose expression failed says so
             evaluate(con, ruleset, facts, f"{out_table}_check", evidence_for=evidence_for)
