@@ -112,21 +112,8 @@ def evaluate_together(con: duckdb.DuckDBPyConnection, rulesets: dict[str, tuple[
     one table, not one per rule set: at 10M conversations each pass and each join spills.
     """
     tables = {facts for _, facts in rulesets.values()}
-    if len(tables) > 1:  # different facts (what-if params): each on its own, then joined
-        for role, (ruleset, facts) in rulesets.items():
-            evaluate(con, ruleset, facts, f"{out_table}_{role}", evidence_for=evidence_for)
-        first, *others = rulesets
-        columns = [f"{first}_f.{c} AS {c}" for c in carried] + [
-            f"{role}_v.{name} AS {role}_{name}" for role in rulesets
-            for name, *_ in VERDICT_COLUMNS if name != "conversation_id"]
-        joins = " ".join(f"JOIN {out_table}_{role} {role}_v USING (conversation_id)"
-                         for role in others)
-        con.execute(f"CREATE OR REPLACE TABLE {_table(out_table)} AS "
-                    f"SELECT conversation_id, {', '.join(columns)} "
-                    f"FROM {out_table}_{first} {first}_v {joins} "
-                    f"JOIN {rulesets[first][1]} {first}_f USING (conversation_id)")
-        for role in rulesets:
-            con.execute(f"DROP TABLE {out_table}_{role}")
+    if len(tables) > 1:  # different facts (what-if params)
+        _evaluate_apart(con, rulesets, out_table, evidence_for, carried)
         return
     # Whether a conversation gets evidence is looked up once, for all the rule sets.
     wanted = _evidence_wanted(evidence_for)
@@ -146,6 +133,25 @@ def evaluate_together(con: duckdb.DuckDBPyConnection, rulesets: dict[str, tuple[
         for ruleset, facts in rulesets.values():  # the rule set whose expression failed says so
             evaluate(con, ruleset, facts, f"{out_table}_check", evidence_for=evidence_for)
         raise
+
+
+def _evaluate_apart(con: duckdb.DuckDBPyConnection, rulesets: dict[str, tuple[RuleSet, str]],
+                    out_table: str, evidence_for: str | None, carried: tuple[str, ...]) -> None:
+    """evaluate_together for rule sets with different facts: each on its own, then joined."""
+    for role, (ruleset, facts) in rulesets.items():
+        evaluate(con, ruleset, facts, f"{out_table}_{role}", evidence_for=evidence_for)
+    first, *others = rulesets
+    columns = [f"{first}_f.{c} AS {c}" for c in carried] + [
+        f"{role}_v.{name} AS {role}_{name}" for role in rulesets
+        for name, *_ in VERDICT_COLUMNS if name != "conversation_id"]
+    joins = " ".join(f"JOIN {out_table}_{role} {role}_v USING (conversation_id)"
+                     for role in others)
+    con.execute(f"CREATE OR REPLACE TABLE {_table(out_table)} AS "
+                f"SELECT conversation_id, {', '.join(columns)} "
+                f"FROM {out_table}_{first} {first}_v {joins} "
+                f"JOIN {rulesets[first][1]} {first}_f USING (conversation_id)")
+    for role in rulesets:
+        con.execute(f"DROP TABLE {out_table}_{role}")
 
 
 def _counted(compiled: CompiledRuleSet, tag: str = "") -> str:
