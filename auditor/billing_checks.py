@@ -88,6 +88,10 @@ def _total_row(line: int, label: str | None, raw: str | None, amount: Decimal | 
 def reject_inner_total_rows(con: duckdb.DuckDBPyConnection, display: str, header: str,
                             export_ids: str) -> None:
     """A 'Subtotal' row between billed lines would be billed as a conversation."""
+    # Usually there is none: then the export's ids (a hash table of every conversation) are
+    # not needed.
+    if not scalar(con, "SELECT count(*) FROM billed_raw WHERE NOT is_total AND is_summary"):
+        return
     found = first_row(con, f"""
         SELECT line, conversation_id FROM billed_raw
         WHERE NOT is_total AND is_summary
