@@ -213,7 +213,8 @@ def build_facts(con: duckdb.DuckDBPyConnection, table: str, params: FactParams,
     # joined back, and at 10M conversations all of it spills (the facts took 102 s so, 86 s
     # this way; joining the next contacts into a second table instead of an UPDATE: 93 s).
     helpers = [n for n in NEXT_CONTACT_INPUTS if n not in kept]
-    con.execute(f"CREATE OR REPLACE TABLE {table} AS {facts_query(params, kept + helpers, ends_at)}")
+    con.execute(f"CREATE OR REPLACE TABLE {table} AS "
+                f"{facts_query(params, kept + helpers, ends_at)}")
     following = f"{table}_next_contact"
     con.execute(f"CREATE OR REPLACE TEMP TABLE {following} AS "
                 f"{NEXT_CONTACT_SQL.format(core=table)}SELECT * FROM next_contact")

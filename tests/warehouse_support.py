@@ -12,10 +12,9 @@ import duckdb
 import pyarrow as pa
 
 from auditor import billing, engine
-from auditor import verdicts as verdict_tables
 from auditor.engines import Engine
 from auditor.facts import FACT_COLUMNS, build_facts
-from auditor.pipeline import observation_end
+from auditor.pipeline import judge, observation_end
 from auditor.reconcile import Period, build_findings
 from auditor.rulesets import RuleSet, list_rulesets, resolve_ruleset
 from auditor.sources import load_sources
@@ -62,17 +61,10 @@ def fast_month(paths: Iterable[str | Path], billed_csv: str | Path | None, *,
         billing.load_billed_csv(con, billed_csv, export_ids="fast_facts_1")
     else:
         billing.empty_billed(con)
-    con.execute(f"CREATE VIEW vendor_verdicts AS SELECT * FROM {_verdicts(month.vendor)}")
-    con.execute(f"CREATE VIEW contract_verdicts AS SELECT * FROM {_verdicts(month.contract)}")
-    con.execute(f"CREATE VIEW vendor_facts AS SELECT * FROM "
-                f"{month.facts[fact_params(month.vendor).key()]}")
-    # What pipeline.judge gives findings: both verdicts and the AI's last message, one row each.
-    both = ", ".join(f"{role[0]}.{name} AS {role}_{name}" for role in ("vendor", "contract")
-                     for name, *_ in verdict_tables.VERDICT_COLUMNS if name != "conversation_id")
-    con.execute(f"CREATE VIEW conversation_verdicts AS SELECT conversation_id, "
-                f"f.last_ai_message_at, {both} FROM vendor_verdicts v "
-                "JOIN contract_verdicts c USING (conversation_id) "
-                "JOIN vendor_facts f USING (conversation_id)")
+    # The verdicts findings read, as the pipeline judges them.
+    judge(con, month.vendor, month.contract,
+          (month.facts[fact_params(month.vendor).key()],
+           month.facts[fact_params(month.contract).key()]))
     price = month.vendor.unit_price
     build_findings(con, month.period, None if price is None else _decimal(price),
                    month.contract, month.vendor)

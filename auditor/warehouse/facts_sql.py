@@ -1,8 +1,8 @@
 """Conversation facts in the portable subset: the same FACT_COLUMNS as auditor/facts.py.
 
-auditor/facts_duckdb.py is the fast DuckDB form the local run uses (lists, ASOF, list_reduce); this is
-the form every engine runs, proven equal to it by tests/test_warehouse_equivalence.py. Each
-stage is one CREATE TABLE, so no engine recomputes a shared intermediate result:
+auditor/facts_duckdb.py is the fast DuckDB form the local run uses (lists, ASOF, list_reduce);
+this is the form every engine runs, proven equal to it by tests/test_warehouse_equivalence.py.
+Each stage is one CREATE TABLE, so no engine recomputes a shared intermediate result:
 
     fact_events    events with the phrase flags (one regular-expression pass)
     fact_conv      one aggregate per conversation
