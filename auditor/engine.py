@@ -139,8 +139,9 @@ def create_staging_tables(con: duckdb.DuckDBPyConnection) -> None:
     # What an adapter says about how it read the export, for the report's notes.
     con.execute("CREATE TABLE ingest_notes (note VARCHAR)")
     # Files staged as views instead of rows in stage_events / stage_conversations (stage_view).
+    # parquet_file: the Parquet file a view reads, whose statistics conversation_ranges reads.
     con.execute("CREATE TABLE staged_views (staged_table VARCHAR, name VARCHAR, "
-                "rescannable BOOLEAN)")
+                "rescannable BOOLEAN, parquet_file VARCHAR)")
     # Files whose staged rows leave source_record empty: it is '<unit> <source_ord + shift>',
     # built only for the few rows a message needs (building it per row is a real cost).
     con.execute("CREATE TABLE staged_record_labels (source_file VARCHAR, unit VARCHAR, "
@@ -154,7 +155,7 @@ def record_label(file_column: str, ord_column: str, record_column: str) -> str:
 
 
 def stage_view(con: duckdb.DuckDBPyConnection, staged_table: str, select_sql: str,
-               rescannable: bool = False) -> None:
+               rescannable: bool = False, parquet_file: str | None = None) -> None:
     """Stage a file's rows as a view instead of copies in `staged_table` (stage_events or
     stage_conversations); the SELECT names its columns as that table does.
 
@@ -162,11 +163,14 @@ def stage_view(con: duckdb.DuckDBPyConnection, staged_table: str, select_sql: st
     checks the rows, instead of copying every row first. `rescannable`: reading the view again
     is cheap (Parquet: typed columns, row numbers from the file), so the checked events need
     not be copied into a table either (validate.finish_ingest); text files are parsed once.
+    `parquet_file`: the Parquet file the view reads, when its conversation_id is text read as
+    is (auditor.conversation_ranges reads its statistics).
     """
     count = scalar(con, "SELECT count(*) FROM staged_views")
     name = f"{staged_table}_view_{count + 1}"
     con.execute(f"CREATE VIEW {name} AS {select_sql}")
-    con.execute("INSERT INTO staged_views VALUES (?, ?, ?)", [staged_table, name, rescannable])
+    con.execute("INSERT INTO staged_views VALUES (?, ?, ?, ?)",
+                [staged_table, name, rescannable, parquet_file])
 
 
 def staged(con: duckdb.DuckDBPyConnection, staged_table: str) -> str:

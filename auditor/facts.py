@@ -15,6 +15,9 @@ from typing import NamedTuple
 import duckdb
 from pydantic import BaseModel, Field
 
+from auditor.conversation_ranges import EVERYTHING, conversation_ranges
+from auditor.engine import scalar
+
 from auditor.facts_duckdb import (
     NEXT_CONTACT_FACTS,
     NEXT_CONTACT_INPUTS,
@@ -206,15 +209,14 @@ def build_facts(con: duckdb.DuckDBPyConnection, table: str, params: FactParams,
     kept = [f.name for f in FACT_COLUMNS
             if columns is None or f.name in columns or f.name == "conversation_id"]
     if not NEXT_CONTACT_FACTS.keys() & set(kept):
-        con.execute(f"CREATE OR REPLACE TABLE {table} AS {facts_query(params, kept, ends_at)}")
+        _write_by_ranges(con, table, params, kept, ends_at)
         return
     # Repeat contacts are filled in afterwards, from the table: in one statement the wide
     # per-conversation rows stay materialised while the ASOF join sorts and its result is
     # joined back, and at 10M conversations all of it spills (the facts took 102 s so, 86 s
     # this way; joining the next contacts into a second table instead of an UPDATE: 93 s).
     helpers = [n for n in NEXT_CONTACT_INPUTS if n not in kept]
-    con.execute(f"CREATE OR REPLACE TABLE {table} AS "
-                f"{facts_query(params, kept + helpers, ends_at)}")
+    _write_by_ranges(con, table, params, kept + helpers, ends_at)
     following = f"{table}_next_contact"
     con.execute(f"CREATE OR REPLACE TEMP TABLE {following} AS "
                 f"{NEXT_CONTACT_SQL.format(core=table)}SELECT * FROM next_contact")
@@ -225,3 +227,18 @@ def build_facts(con: duckdb.DuckDBPyConnection, table: str, params: FactParams,
     con.execute(f"DROP TABLE {following}")
     for name in helpers:
         con.execute(f"ALTER TABLE {table} DROP COLUMN {name}")
+
+
+def _write_by_ranges(con: duckdb.DuckDBPyConnection, table: str, params: FactParams,
+                     columns: list[str], ends_at: datetime | None) -> None:
+    """`table` with the facts `columns`, written one range of conversation ids at a time when
+    the export's files allow it (auditor/conversation_ranges.py); sessions span a customer's
+    conversations, so they are computed over all of them at once."""
+    ranges = EVERYTHING if "customer_sessions_started" in columns else conversation_ranges(con)
+    if ends_at is None and len(ranges) > 1:  # once, not once per range
+        found = scalar(con, "SELECT max(created_at) FROM events")
+        ends_at = found if isinstance(found, datetime) else None
+    for number, ids in enumerate(ranges):
+        query = facts_query(params, columns, ends_at, within=ids.condition())
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS {query}" if number == 0
+                    else f"INSERT INTO {table} {query}")

@@ -24,8 +24,10 @@ def phrase_regex(phrases: list[str]) -> str:
     return r"a\bb" if pattern is None else pattern  # no word boundary between two letters
 
 
-def facts_query(params: FactParams, columns: list[str], ends_at: datetime | None) -> str:
-    """The SELECT of the facts `columns` (see facts.build_facts: repeat contacts come after)."""
+def facts_query(params: FactParams, columns: list[str], ends_at: datetime | None,
+                within: str = "true") -> str:
+    """The SELECT of the facts `columns` of the conversations whose id meets the condition
+    `within` (see facts.build_facts: repeat contacts come after)."""
     phrase_re = sql_string(phrase_regex(params.human_request_phrases
                                         + params.negative_reaction_phrases))
     human_re = sql_string(phrase_regex(params.human_request_phrases))
@@ -35,7 +37,7 @@ def facts_query(params: FactParams, columns: list[str], ends_at: datetime | None
                       else f"TIMESTAMP {sql_string(ends_at.isoformat(sep=' '))}")
     return FACTS_SQL.format(
         phrase_re=phrase_re, human_re=human_re, confirm_re=confirm_re, negative_re=negative_re,
-        export_ends_at=export_ends_at,
+        export_ends_at=export_ends_at, within=within,
         max_chars=int(params.confirmation_max_chars),
         window_us=round(params.window_hours * 3_600_000_000),
         session_us=round(params.session_hours * 3_600_000_000)) + _select(columns)
@@ -80,7 +82,7 @@ WITH texts AS (
            event_type = 'message' AND actor_role = 'customer' AS is_customer_message,
            CASE WHEN event_type = 'message' AND actor_role = 'customer'
                 THEN coalesce(body, '') END AS customer_text
-    FROM events
+    FROM events WHERE {within}
 ),
 -- Phrases are matched once per customer message; later stages read the flags. One pass over
 -- the human-request and negative phrases together finds the few messages with either, and only
@@ -239,7 +241,7 @@ base AS (
         p.last_customer_message_at IS NULL AS no_customer_message,
         p.customer_times, p.ai_message_times
     -- Every conversation: those with attributes, and those only events name.
-    FROM conversation_attrs c
+    FROM (SELECT * FROM conversation_attrs WHERE {within}) c
     FULL JOIN relative p USING (conversation_id)  -- per_conversation plus relative facts
     CROSS JOIN (SELECT {export_ends_at} AS export_ends_at) x
 ),

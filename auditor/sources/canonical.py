@@ -113,7 +113,8 @@ def _load_file(con: duckdb.DuckDBPyConnection, file: InputFile, null_strings: li
         con.execute("INSERT INTO staged_record_labels VALUES (?, ?, ?)",
                     [file.display, unit, offset - 1])
         _stage_events(con, reader, types, lineage.replace(
-            f"'{unit} ' || ({ordinal} + {offset - 1})", "CAST(NULL AS VARCHAR)"), typed_file)
+            f"'{unit} ' || ({ordinal} + {offset - 1})", "CAST(NULL AS VARCHAR)"),
+            str(file.path) if typed_file else None)
     # channel is an event column too: only conversation-only columns make an event log also
     # carry conversation attributes (staging them reads every event row once more).
     conversation_only = set(column_names(CONVERSATION_COLUMNS)) - set(column_names(EVENT_COLUMNS))
@@ -127,7 +128,7 @@ def _load_file(con: duckdb.DuckDBPyConnection, file: InputFile, null_strings: li
 
 
 def _stage_events(con: duckdb.DuckDBPyConnection, reader: str, types: dict[str, str],
-                  lineage: str, typed_file: bool) -> None:
+                  lineage: str, parquet_file: str | None) -> None:
     values = {c.name: _value(c.name, types) for c in STAGE_EVENT_COLUMNS}
     values["created_at"] = _timestamp(types)
     # A typed timestamp cannot fail to parse, so its text is never needed (and costs a cast).
@@ -136,8 +137,10 @@ def _stage_events(con: duckdb.DuckDBPyConnection, reader: str, types: dict[str, 
     values["rating_raw"] = _value("rating", types)
     columns = [c.name for c in STAGE_EVENT_COLUMNS][:-3]
     select = ", ".join(f"{values[c]} AS {c}" for c in columns)
+    # Ids read as they are stored (text) keep the file's statistics usable for id ranges.
     stage_view(con, "stage_events", f"SELECT {select}, {lineage} FROM {reader}",
-               rescannable=typed_file)
+               rescannable=parquet_file is not None,
+               parquet_file=parquet_file if types["conversation_id"] == "VARCHAR" else None)
 
 
 def _check_booleans(con: duckdb.DuckDBPyConnection, file: InputFile, reader: str,
