@@ -88,3 +88,27 @@ def test_reports_are_the_same_split_or_not(month: Path, tmp_path: Path,
     names = sorted(p.name for p in (tmp_path / "whole").iterdir())
     assert filecmp.cmpfiles(tmp_path / "whole", tmp_path / "split", names, shallow=False)[0] \
         == names
+
+
+@pytest.mark.parametrize("sessions", [False, True], ids=["split", "sessions-at-once"])
+def test_every_fact_is_the_same_split_or_not(month: Path, sessions: bool,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without an end of observation (auditor compare's case) too; a table that asks for
+    sessions, which span a customer's conversations, is computed at once."""
+    columns = [f.name for f in facts.FACT_COLUMNS
+               if sessions or f.name != "customer_sessions_started"]
+    con = _loaded(month, "sorted.parquet")
+    facts.build_facts(con, "whole", facts.FactParams(), columns)
+    split: list[int] = []
+
+    def small_ranges(con: duckdb.DuckDBPyConnection) -> list[IdRange]:
+        split.append(len(found := conversation_ranges(con, events_per_range=SMALL)))
+        return found
+
+    monkeypatch.setattr(facts, "conversation_ranges", small_ranges)
+    facts.build_facts(con, "split", facts.FactParams(), columns)
+    assert split == ([] if sessions else [3])
+    for a, b in (("whole", "split"), ("split", "whole")):
+        assert con.execute(f"SELECT count(*) FROM (FROM {a} EXCEPT ALL FROM {b})").fetchone() \
+            == (0,)
+    assert con.execute("SELECT count(*) FROM split").fetchone() == (3018,)
