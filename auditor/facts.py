@@ -17,7 +17,6 @@ from pydantic import BaseModel, Field
 
 from auditor.conversation_ranges import EVERYTHING, conversation_ranges
 from auditor.engine import scalar
-
 from auditor.facts_duckdb import (
     NEXT_CONTACT_FACTS,
     NEXT_CONTACT_INPUTS,
@@ -235,10 +234,23 @@ def _write_by_ranges(con: duckdb.DuckDBPyConnection, table: str, params: FactPar
     the export's files allow it (auditor/conversation_ranges.py); sessions span a customer's
     conversations, so they are computed over all of them at once."""
     ranges = EVERYTHING if "customer_sessions_started" in columns else conversation_ranges(con)
-    if ends_at is None and len(ranges) > 1:  # once, not once per range
+    if len(ranges) == 1:
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS "
+                    f"{facts_query(params, columns, ends_at)}")
+        return
+    if ends_at is None:  # once, not once per range
         found = scalar(con, "SELECT max(created_at) FROM events")
         ends_at = found if isinstance(found, datetime) else None
+    counted = columns if "n_events" in columns else [*columns, "n_events"]
     for number, ids in enumerate(ranges):
-        query = facts_query(params, columns, ends_at, within=ids.condition())
+        query = facts_query(params, counted, ends_at, within=ids.condition())
         con.execute(f"CREATE OR REPLACE TABLE {table} AS {query}" if number == 0
                     else f"INSERT INTO {table} {query}")
+    # Each range reads only the row groups the files' statistics place it in: statistics a
+    # writer got wrong would leave events out, so the ranges must add up to every event.
+    if scalar(con, f"SELECT coalesce(sum(n_events), 0) = (SELECT events FROM event_count) "
+                   f"FROM {table}") is not True:
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS "
+                    f"{facts_query(params, counted, ends_at)}")
+    if counted is not columns:
+        con.execute(f"ALTER TABLE {table} DROP COLUMN n_events")

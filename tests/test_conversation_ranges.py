@@ -112,3 +112,17 @@ def test_every_fact_is_the_same_split_or_not(month: Path, sessions: bool,
         assert con.execute(f"SELECT count(*) FROM (FROM {a} EXCEPT ALL FROM {b})").fetchone() \
             == (0,)
     assert con.execute("SELECT count(*) FROM split").fetchone() == (3018,)
+
+
+def test_ranges_that_miss_events_are_not_trusted(month: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Statistics a writer got wrong would make DuckDB skip row groups a range needs: the
+    ranges' events must add up to every event, else the facts are computed at once."""
+    con = _loaded(month, "sorted.parquet")
+    middle = con.execute("SELECT quantile_disc(conversation_id, 0.5) FROM events").fetchone()[0]
+    gap = [IdRange(None, middle), IdRange(middle + "0", None)]  # leaves `middle` out
+    monkeypatch.setattr(facts, "conversation_ranges", lambda con: gap)
+    facts.build_facts(con, "f", facts.FactParams(), ["conversation_id", "n_ai_messages"])
+    assert con.execute("SELECT count(*), count(*) FILTER (conversation_id = ?) FROM f",
+                       [middle]).fetchone() == (3018, 1)
+    assert "n_events" not in [r[0] for r in con.execute("DESCRIBE f").fetchall()]

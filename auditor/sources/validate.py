@@ -121,6 +121,8 @@ def finish_ingest(con: duckdb.DuckDBPyConnection,
         if rows != distinct:
             rows -= _quarantine_duplicate_ids(con)
             last_event_at = None  # the ignored copies may have held it
+    # The count the facts check their sum against when read in ranges (facts._write_by_ranges).
+    con.execute(f"CREATE OR REPLACE TABLE event_count AS SELECT {int(rows)} AS events")
     _build_conversations(con)
     _build_unjudgeable(con)
     if materialised:  # the staged rows live on in checked_events
