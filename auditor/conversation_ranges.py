@@ -52,9 +52,11 @@ def conversation_ranges(con: duckdb.DuckDBPyConnection,
                         events_per_range: int = EVENTS_PER_RANGE) -> list[IdRange]:
     """Ranges covering every conversation id, from the staged Parquet files' row-group
     statistics; one range (everything) unless the events are all in Parquet files clustered by
-    conversation id and numerous enough to split."""
+    conversation id and more than two ranges' worth."""
     groups = _row_groups(con)
-    if groups is None or sum(rows for _, _, rows in groups) <= events_per_range:
+    # Up to twice a range, one aggregate still fits in memory, and splitting costs more than
+    # it saves (1M conversations, 5.8M events: facts 3.51 s in two ranges, 3.36 s at once).
+    if groups is None or _total(groups) <= 2 * events_per_range:
         return EVERYTHING
     bounds: list[str] = []
     in_range, highest = 0, ""
