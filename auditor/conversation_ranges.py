@@ -84,15 +84,15 @@ def _row_groups(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, int]] | 
     if not files or None in files:
         return None
     listed = ", ".join(sql_string(f) for f in files)
+    # Only files whose ids are text are listed (sources/canonical.py): numbers would sort
+    # differently from the text the ranges compare.
     rows = con.execute(f"""
-        SELECT stats_min_value, stats_max_value, row_group_num_rows, type
+        SELECT stats_min_value, stats_max_value, row_group_num_rows
         FROM parquet_metadata([{listed}]) WHERE lower(path_in_schema) = 'conversation_id'
     """).fetchall()
-    # Ids stored as numbers sort differently from their text, which is what the ranges compare.
-    if not rows or any(low is None or high is None or kind != "BYTE_ARRAY"
-                       for low, high, _, kind in rows):
+    if not rows or any(low is None or high is None for low, high, _ in rows):
         return None
-    return [(str(low), str(high), int(n)) for low, high, n, _ in rows]
+    return [(str(low), str(high), int(n)) for low, high, n in rows]
 
 
 def _total(groups: list[tuple[str, str, int]]) -> int:

@@ -239,8 +239,7 @@ def _write_by_ranges(con: duckdb.DuckDBPyConnection, table: str, params: FactPar
                     f"{facts_query(params, columns, ends_at)}")
         return
     if ends_at is None:  # once, not once per range
-        found = scalar(con, "SELECT max(created_at) FROM events")
-        ends_at = found if isinstance(found, datetime) else None
+        ends_at = last_event_at(con)
     counted = columns if "n_events" in columns else [*columns, "n_events"]
     for number, ids in enumerate(ranges):
         query = facts_query(params, counted, ends_at, within=ids.condition())
@@ -252,5 +251,11 @@ def _write_by_ranges(con: duckdb.DuckDBPyConnection, table: str, params: FactPar
                    f"FROM {table}") is not True:
         con.execute(f"CREATE OR REPLACE TABLE {table} AS "
                     f"{facts_query(params, counted, ends_at)}")
-    if counted is not columns:
+    if "n_events" not in columns:
         con.execute(f"ALTER TABLE {table} DROP COLUMN n_events")
+
+
+def last_event_at(con: duckdb.DuckDBPyConnection) -> datetime | None:
+    """The export's last event (the default end of observation); None without events."""
+    found = scalar(con, "SELECT max(created_at) FROM events")
+    return found if isinstance(found, datetime) else None

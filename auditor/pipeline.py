@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 from auditor import billing, engine
 from auditor.errors import UsageError
 from auditor.facts import build_facts
+from auditor.facts import last_event_at as export_last_event_at
 from auditor.pricing.month_cost import month_cost
 from auditor.pricing.plans import resolve_plan
 from auditor.reconcile import Period, build_findings
@@ -144,8 +145,7 @@ def observation_end(con: duckdb.DuckDBPyConnection, as_of: datetime | None,
     """Until when the data shows what happened: `as_of` (--as-of), else the export's last event
     (`last_event_at` when the ingest saw it on the way, else read from `events`)."""
     if last_event_at is None:
-        found = engine.scalar(con, "SELECT max(created_at) FROM events")
-        last_event_at = found if isinstance(found, datetime) else None
+        last_event_at = export_last_event_at(con)
     return end_of_observation(last_event_at, as_of)
 
 

@@ -46,6 +46,19 @@ def _loaded(month: Path, events: str) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def _split_small(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Make the facts split into ranges of SMALL events; returns the number of ranges of each
+    split (filled in as the facts are built)."""
+    split: list[int] = []
+
+    def small_ranges(con: duckdb.DuckDBPyConnection) -> list[IdRange]:
+        split.append(len(found := conversation_ranges(con, events_per_range=SMALL)))
+        return found
+
+    monkeypatch.setattr(facts, "conversation_ranges", small_ranges)
+    return split
+
+
 def test_ordered_parquet_is_split_into_ranges_holding_every_conversation_once(
         month: Path) -> None:
     con = _loaded(month, "sorted.parquet")
@@ -76,13 +89,7 @@ def test_reports_are_the_same_split_or_not(month: Path, tmp_path: Path,
         format="canonical", billed_csv=str(SAMPLE / "billed_2026-10.csv"),
         vendor="intercom-fin", display_names={month / "sorted.parquet": "events.parquet"})
     pipeline.audit(request, tmp_path / "whole")
-    split: list[int] = []
-
-    def small_ranges(con: duckdb.DuckDBPyConnection) -> list[IdRange]:
-        split.append(len(found := conversation_ranges(con, events_per_range=SMALL)))
-        return found
-
-    monkeypatch.setattr(facts, "conversation_ranges", small_ranges)
+    split = _split_small(monkeypatch)
     pipeline.audit(request, tmp_path / "split")
     assert split and split[0] >= 3
     names = sorted(p.name for p in (tmp_path / "whole").iterdir())
@@ -99,13 +106,7 @@ def test_every_fact_is_the_same_split_or_not(month: Path, sessions: bool,
                if sessions or f.name != "customer_sessions_started"]
     con = _loaded(month, "sorted.parquet")
     facts.build_facts(con, "whole", facts.FactParams(), columns)
-    split: list[int] = []
-
-    def small_ranges(con: duckdb.DuckDBPyConnection) -> list[IdRange]:
-        split.append(len(found := conversation_ranges(con, events_per_range=SMALL)))
-        return found
-
-    monkeypatch.setattr(facts, "conversation_ranges", small_ranges)
+    split = _split_small(monkeypatch)
     facts.build_facts(con, "split", facts.FactParams(), columns)
     assert split == ([] if sessions else [3])
     for a, b in (("whole", "split"), ("split", "whole")):
